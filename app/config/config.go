@@ -1,0 +1,89 @@
+// Package config loads gomicro's typed, validated configuration from layered
+// sources (built-in defaults < file < Nacos < environment) and keeps the
+// current value in a Store that swaps it atomically on reload.
+package config
+
+import "time"
+
+// Config is the whole effective configuration. A Config is never modified
+// after Build returns it: a reload builds a new value and swaps it in.
+type Config struct {
+	Env      string   `koanf:"-" json:"env"`
+	App      App      `koanf:"app" json:"app"`
+	Server   Server   `koanf:"server" json:"server"`
+	Log      Log      `koanf:"log" json:"log"`
+	Database Database `koanf:"database" json:"database"`
+	XxlJob   XxlJob   `koanf:"xxl-job" json:"xxl-job"`
+	WeChat   WeChat   `koanf:"wechat" json:"wechat"`
+	Nacos    Nacos    `koanf:"nacos" json:"nacos"`
+
+	// flat holds every key of the merged layers (known or not) so a reload
+	// can report exactly which keys changed.
+	flat map[string]any
+}
+
+// App names the service and its clock.
+type App struct {
+	Name     string `koanf:"name" json:"name" validate:"required,max=64"`
+	Timezone string `koanf:"timezone" json:"timezone" validate:"required,timezone"`
+}
+
+// Server configures the HTTP server of cmd/server.
+type Server struct {
+	Host            string        `koanf:"host" json:"host"`
+	Port            int           `koanf:"port" json:"port" validate:"min=0,max=65535"`
+	AdminToken      string        `koanf:"admin_token" json:"admin_token" secret:"true"`
+	MaxBodyBytes    int64         `koanf:"max_body_bytes" json:"max_body_bytes" validate:"min=1"`
+	ShutdownTimeout time.Duration `koanf:"shutdown_timeout" json:"shutdown_timeout" validate:"min=0"`
+	ReadTimeout     time.Duration `koanf:"read_timeout" json:"read_timeout" validate:"min=0"`
+	WriteTimeout    time.Duration `koanf:"write_timeout" json:"write_timeout" validate:"min=0"`
+}
+
+// Log configures zerolog output on stdout and in dated files.
+type Log struct {
+	Level         string `koanf:"level" json:"level" validate:"oneof=trace debug info warn error fatal panic disabled"`
+	Format        string `koanf:"format" json:"format" validate:"omitempty,oneof=console json"`
+	Dir           string `koanf:"dir" json:"dir"`
+	FilePrefix    string `koanf:"file_prefix" json:"file_prefix"`
+	RetentionDays int    `koanf:"retention_days" json:"retention_days" validate:"min=0"`
+	// BufferSize is the number of log lines held in memory while the file
+	// writer catches up; past it lines are dropped and counted, never waited on.
+	BufferSize int `koanf:"buffer_size" json:"buffer_size" validate:"min=16"`
+}
+
+// Defaults returns the built-in layer, the lowest of all.
+func Defaults() map[string]any {
+	return map[string]any{
+		"app.name":                   "gomicro",
+		"app.timezone":               "Asia/Shanghai",
+		"server.host":                "0.0.0.0",
+		"server.port":                8000,
+		"server.max_body_bytes":      1 << 20,
+		"server.shutdown_timeout":    "15s",
+		"server.read_timeout":        "30s",
+		"server.write_timeout":       "30s",
+		"log.level":                  "info",
+		"log.dir":                    "log",
+		"log.retention_days":         60,
+		"log.buffer_size":            10000,
+		"database.driver":            "sqlite",
+		"database.path":              "data/gomicro.db",
+		"database.port":              3306,
+		"database.name":              "gomicro",
+		"database.params":            "charset=utf8mb4&parseTime=true&loc=Local",
+		"database.max_open_conns":    20,
+		"database.max_idle_conns":    10,
+		"database.conn_max_lifetime": "30m",
+		"database.slow_threshold":    "200ms",
+		"xxl-job.app_name":           "gomicro-job",
+		"xxl-job.port":               9999,
+		"xxl-job.log_path":           "xxl_log",
+		"xxl-job.log_retention_days": 30,
+		"wechat.robot_base_url":      "https://qyapi.weixin.qq.com",
+		"nacos.group":                "DEFAULT_GROUP",
+		"nacos.timeout_ms":           3000,
+		"nacos.cache_dir":            "data/nacos/cache",
+		"nacos.log_dir":              "data/nacos/log",
+		"nacos.register":             true,
+	}
+}

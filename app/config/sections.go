@@ -1,0 +1,76 @@
+package config
+
+import "time"
+
+// Database configures the default GORM connection; Databases adds named ones.
+type Database struct {
+	Driver          string        `koanf:"driver" json:"driver" validate:"oneof=sqlite mysql"`
+	DSN             string        `koanf:"dsn" json:"dsn" secret:"true"`
+	Path            string        `koanf:"path" json:"path"`
+	User            string        `koanf:"user" json:"user"`
+	Password        string        `koanf:"password" json:"password" secret:"true"`
+	Host            string        `koanf:"host" json:"host"`
+	Port            int           `koanf:"port" json:"port" validate:"min=0,max=65535"`
+	Name            string        `koanf:"name" json:"name"`
+	Params          string        `koanf:"params" json:"params"`
+	MaxOpenConns    int           `koanf:"max_open_conns" json:"max_open_conns" validate:"min=0"`
+	MaxIdleConns    int           `koanf:"max_idle_conns" json:"max_idle_conns" validate:"min=0"`
+	ConnMaxLifetime time.Duration `koanf:"conn_max_lifetime" json:"conn_max_lifetime" validate:"min=0"`
+	SlowThreshold   time.Duration `koanf:"slow_threshold" json:"slow_threshold" validate:"min=0"`
+	// HideValues keeps bound parameter values out of SQL log lines.
+	HideValues  bool `koanf:"hide_values" json:"hide_values"`
+	AutoMigrate bool `koanf:"auto_migrate" json:"auto_migrate"`
+}
+
+// XxlJob configures the executor of cmd/job (the Python template's keys plus
+// address, log_path and log_retention_days).
+type XxlJob struct {
+	URL              string `koanf:"url" json:"url"`
+	AppName          string `koanf:"app_name" json:"app_name"`
+	AccessToken      string `koanf:"access_token" json:"access_token" secret:"true"`
+	Port             int    `koanf:"port" json:"port" validate:"min=0,max=65535"`
+	Address          string `koanf:"address" json:"address"`
+	LogPath          string `koanf:"log_path" json:"log_path"`
+	LogRetentionDays int    `koanf:"log_retention_days" json:"log_retention_days" validate:"min=0"`
+}
+
+// WeChat configures WeCom group robots.
+type WeChat struct {
+	RobotBaseURL   string                   `koanf:"robot_base_url" json:"robot_base_url" validate:"omitempty,url"`
+	RobotTemplates map[string]RobotTemplate `koanf:"robot_templates" json:"robot_templates" validate:"dive"`
+	Alert          Alert                    `koanf:"alert" json:"alert"`
+}
+
+// RobotTemplate is one named robot: its webhook key, a message template with
+// positional placeholders, and the alarm level that decorates parameters.
+type RobotTemplate struct {
+	Key        string `koanf:"key" json:"key" secret:"true"`
+	Template   string `koanf:"template" json:"template"`
+	AlarmLevel string `koanf:"alarm_level" json:"alarm_level" validate:"omitempty,oneof=NORMAL URGENT CRITICAL DISASTER"`
+}
+
+// Alert configures the opt-in hook that sends error log events to a robot.
+type Alert struct {
+	Enabled   bool          `koanf:"enabled" json:"enabled"`
+	Robot     string        `koanf:"robot" json:"robot"`
+	Window    time.Duration `koanf:"window" json:"window" validate:"min=0"`
+	PerMinute int           `koanf:"per_minute" json:"per_minute" validate:"min=0"`
+}
+
+// Nacos is the connection to the config center; an empty Host turns it off.
+type Nacos struct {
+	Host          string `koanf:"host" json:"host"`
+	Username      string `koanf:"username" json:"username"`
+	Password      string `koanf:"password" json:"password" secret:"true"`
+	Namespace     string `koanf:"namespace" json:"namespace"`
+	Group         string `koanf:"group" json:"group"`
+	DataID        string `koanf:"data_id" json:"data_id"`
+	TimeoutMS     int    `koanf:"timeout_ms" json:"timeout_ms" validate:"min=0"`
+	CacheDir      string `koanf:"cache_dir" json:"cache_dir"`
+	LogDir        string `koanf:"log_dir" json:"log_dir"`
+	GRPCPort      int    `koanf:"grpc_port" json:"grpc_port" validate:"min=0,max=65535"`
+	Register      bool   `koanf:"register" json:"register"`
+	ServiceName   string `koanf:"service_name" json:"service_name"`
+	AdvertiseIP   string `koanf:"advertise_ip" json:"advertise_ip"`
+	AdvertisePort int    `koanf:"advertise_port" json:"advertise_port" validate:"min=0,max=65535"`
+}
