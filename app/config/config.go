@@ -17,6 +17,10 @@ type Config struct {
 	WeChat   WeChat   `koanf:"wechat" json:"wechat"`
 	Nacos    Nacos    `koanf:"nacos" json:"nacos"`
 
+	// Databases are extra named connections beside Database, each opened on
+	// first use; see app/db.Registry.
+	Databases map[string]Database `koanf:"databases" json:"databases" validate:"dive"`
+
 	// flat holds every key of the merged layers (known or not) so a reload
 	// can report exactly which keys changed.
 	flat map[string]any

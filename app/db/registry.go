@@ -1,0 +1,205 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/rs/zerolog"
+	"gorm.io/gorm"
+
+	"gomicro/app/config"
+)
+
+// Default is the name of the connection configured by the database section;
+// the databases section adds others under their own names.
+const Default = "default"
+
+// ErrUnknown is returned by Registry.Get for a name no config section
+// defines.
+var ErrUnknown = errors.New("unknown database")
+
+// Registry opens each configured connection on first use, once, and hands
+// the same *gorm.DB to every later caller. It is safe for concurrent use.
+type Registry struct {
+	ctx   context.Context // carries the logger for statements without one
+	mu    sync.Mutex
+	cfgs  map[string]config.Database
+	conns map[string]*conn
+}
+
+type conn struct {
+	gdb *gorm.DB
+	log *queryLogger
+}
+
+// NewRegistry returns a Registry for the database section (as Default) and
+// every entry of the databases section of cfg. It opens nothing yet. Named
+// entries take unset pool, params and logging settings from the database
+// section. It returns an error when a named entry is called "default".
+func NewRegistry(ctx context.Context, cfg *config.Config) (*Registry, error) {
+	cfgs, err := sections(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Registry{ctx: ctx, cfgs: cfgs, conns: map[string]*conn{}}, nil
+}
+
+func sections(cfg *config.Config) (map[string]config.Database, error) {
+	out := map[string]config.Database{Default: cfg.Database}
+	for name, c := range cfg.Databases {
+		if name == Default {
+			return nil, fmt.Errorf("databases.%s: the name is reserved for the database section", name)
+		}
+		out[name] = inherit(c, cfg.Database)
+	}
+	return out, nil
+}
+
+// inherit fills the tuning fields a named section left unset from base, so
+// one set of pool and logging defaults covers every connection.
+func inherit(c, base config.Database) config.Database {
+	if c.Params == "" && c.Driver == base.Driver {
+		c.Params = base.Params
+	}
+	if c.MaxOpenConns == 0 {
+		c.MaxOpenConns = base.MaxOpenConns
+	}
+	if c.MaxIdleConns == 0 {
+		c.MaxIdleConns = base.MaxIdleConns
+	}
+	if c.ConnMaxLifetime == 0 {
+		c.ConnMaxLifetime = base.ConnMaxLifetime
+	}
+	if c.SlowThreshold == 0 {
+		c.SlowThreshold = base.SlowThreshold
+	}
+	c.HideValues = c.HideValues || base.HideValues
+	return c
+}
+
+// Names returns the configured connection names, sorted.
+func (r *Registry) Names() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Sorted(maps.Keys(r.cfgs))
+}
+
+// Get returns the connection called name, opening it on first use. A failed
+// open is not remembered: the next Get tries again. It returns an error
+// wrapping ErrUnknown for an unconfigured name, or the open error.
+func (r *Registry) Get(ctx context.Context, name string) (*gorm.DB, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c, ok := r.conns[name]; ok {
+		return c.gdb, nil
+	}
+	cfg, ok := r.cfgs[name]
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrUnknown, name)
+	}
+	// The connection outlives this call: log with the registry's logger
+	// but give up opening when the caller does.
+	octx := zerolog.Ctx(r.ctx).WithContext(ctx)
+	gdb, ql, err := open(octx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("database %q: %w", name, err)
+	}
+	r.conns[name] = &conn{gdb: gdb, log: ql}
+	return gdb, nil
+}
+
+// Default returns the connection of the database section; see Get.
+func (r *Registry) Default(ctx context.Context) (*gorm.DB, error) { return r.Get(ctx, Default) }
+
+// Ping opens the default connection if needed and pings it and every other
+// connection opened so far. It returns the first failure, naming the
+// connection.
+func (r *Registry) Ping(ctx context.Context) error {
+	if _, err := r.Default(ctx); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	open := maps.Clone(r.conns)
+	r.mu.Unlock()
+	for _, name := range slices.Sorted(maps.Keys(open)) {
+		if err := Ping(ctx, open[name].gdb); err != nil {
+			return fmt.Errorf("database %q: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// Close closes every open connection; Get opens them anew afterwards. It
+// returns the joined close errors.
+func (r *Registry) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var errs []error
+	for name, c := range r.conns {
+		if sqlDB, err := c.gdb.DB(); err == nil {
+			if err := sqlDB.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("close database %q: %w", name, err))
+			}
+		}
+		delete(r.conns, name)
+	}
+	return errors.Join(errs...)
+}
+
+// Watch subscribes r to store: after a reload, pool sizes, connection
+// lifetime, slow_threshold and hide_values take effect on open connections
+// at once. A changed address, credential or driver needs a restart, which is
+// logged at warn rather than done behind running requests.
+func (r *Registry) Watch(store *config.Store) {
+	store.Subscribe(r.reload)
+}
+
+func (r *Registry) reload(ctx context.Context, ch config.Change) {
+	if !slices.ContainsFunc(ch.Keys, func(k string) bool {
+		return strings.HasPrefix(k, "database.") || strings.HasPrefix(k, "databases.")
+	}) {
+		return
+	}
+	next, err := sections(ch.New)
+	if err != nil {
+		zerolog.Ctx(ctx).Error().Err(err).Msg("database config not applied")
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for name, cfg := range next {
+		old, known := r.cfgs[name]
+		c, opened := r.conns[name]
+		if known && opened && !sameTarget(old, cfg) {
+			zerolog.Ctx(ctx).Warn().Str("database", name).Msg("database connection settings changed; restart to apply them")
+			cfg = withTuning(old, cfg)
+		}
+		if opened {
+			tune(c.gdb, cfg)
+			c.log.set(cfg.SlowThreshold, cfg.HideValues)
+		}
+		r.cfgs[name] = cfg
+	}
+}
+
+// sameTarget reports whether a and b connect to the same place as the same
+// user, ignoring the settings that can change on a live pool.
+func sameTarget(a, b config.Database) bool {
+	return withTuning(a, b) == a
+}
+
+// withTuning returns target with the live-changeable settings of tuning.
+func withTuning(target, tuning config.Database) config.Database {
+	target.MaxOpenConns = tuning.MaxOpenConns
+	target.MaxIdleConns = tuning.MaxIdleConns
+	target.ConnMaxLifetime = tuning.ConnMaxLifetime
+	target.SlowThreshold = tuning.SlowThreshold
+	target.HideValues = tuning.HideValues
+	target.AutoMigrate = tuning.AutoMigrate
+	return target
+}
