@@ -6,10 +6,13 @@ package db
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/glebarez/sqlite"
+	gomysql "github.com/go-sql-driver/mysql"
 	"github.com/rs/zerolog"
 	"gorm.io/driver/mysql"
 	"gorm.io/gorm"
@@ -33,7 +36,10 @@ func open(ctx context.Context, cfg config.Database) (*gorm.DB, *queryLogger, err
 	}
 	var dialector gorm.Dialector
 	if cfg.Driver == "mysql" {
-		dialector = mysql.Open(source)
+		dialector, err = mysqlDialector(ctx, source)
+		if err != nil {
+			return nil, nil, err
+		}
 	} else {
 		dialector = sqlite.Open(source)
 	}
@@ -60,6 +66,29 @@ func open(ctx context.Context, cfg config.Database) (*gorm.DB, *queryLogger, err
 		return nil, nil, fmt.Errorf("ping %s database: %w", cfg.Driver, err)
 	}
 	return gdb, ql, nil
+}
+
+// mysqlDialector opens the pool through a connector so that the driver's
+// own messages (a dropped connection, say) go to our logger instead of the
+// standard library's global one.
+func mysqlDialector(ctx context.Context, source string) (gorm.Dialector, error) {
+	mc, err := gomysql.ParseDSN(source)
+	if err != nil {
+		return nil, errors.New("database.dsn: not a valid mysql DSN")
+	}
+	mc.Logger = driverLogger{log: zerolog.Ctx(ctx)}
+	connector, err := gomysql.NewConnector(mc)
+	if err != nil {
+		return nil, errors.New("database.dsn: not a valid mysql DSN")
+	}
+	return mysql.New(mysql.Config{Conn: sql.OpenDB(connector), DSNConfig: mc}), nil
+}
+
+// driverLogger adapts zerolog to the MySQL driver's logger interface.
+type driverLogger struct{ log *zerolog.Logger }
+
+func (l driverLogger) Print(v ...any) {
+	l.log.Warn().Str("component", "mysql").Msg(fmt.Sprint(v...))
 }
 
 // tune applies the pool settings; database/sql allows it at any time, which

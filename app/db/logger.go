@@ -20,8 +20,8 @@ import (
 // while the connection is in use (a config reload).
 type queryLogger struct {
 	base *zerolog.Logger // for statements whose ctx carries no logger
-	slow atomic.Int64 // slow threshold in ns; 0 turns slow logging off
-	hide atomic.Bool  // log SQL with ? placeholders instead of values
+	slow atomic.Int64    // slow threshold in ns; 0 turns slow logging off
+	hide atomic.Bool     // log SQL with ? placeholders instead of values
 }
 
 func newQueryLogger(base *zerolog.Logger, slow time.Duration, hide bool) *queryLogger {

@@ -1,0 +1,154 @@
+package db_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gomicro/app/config"
+	"gomicro/app/db"
+)
+
+// loadConfig builds a real Config from YAML the way the binary does.
+func loadConfig(t *testing.T, yaml string) (*config.Loader, *config.Config) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "config_test.yaml")
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l, err := config.NewLoader(config.Selection{Path: path, Env: "test"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := l.Build(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l, cfg
+}
+
+func TestRegistry(t *testing.T) {
+	dir := t.TempDir()
+	_, cfg := loadConfig(t, `
+database:
+  driver: sqlite
+  path: `+filepath.Join(dir, "main.db")+`
+  max_open_conns: 7
+databases:
+  reports:
+    driver: sqlite
+    path: `+filepath.Join(dir, "sub", "reports.db")+`
+`)
+	ctx, _ := logContext(t)
+	reg, err := db.NewRegistry(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = reg.Close() })
+
+	if got := reg.Names(); len(got) != 2 || got[0] != "default" || got[1] != "reports" {
+		t.Errorf("names = %v", got)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "main.db")); !os.IsNotExist(err) {
+		t.Errorf("default database exists before first use: %v", err)
+	}
+	first, err := reg.Get(ctx, "reports")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := reg.Get(ctx, "reports")
+	if first != again {
+		t.Error("second Get opened a new connection")
+	}
+	sqlDB, _ := first.DB()
+	if got := sqlDB.Stats().MaxOpenConnections; got != 7 {
+		t.Errorf("named pool max open = %d, want 7 inherited from database", got)
+	}
+	if _, err := reg.Get(ctx, "nope"); !errors.Is(err, db.ErrUnknown) {
+		t.Errorf("unknown name: err = %v, want ErrUnknown", err)
+	}
+	if err := reg.Ping(ctx); err != nil {
+		t.Errorf("ping: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "main.db")); err != nil {
+		t.Errorf("ping did not open the default database: %v", err)
+	}
+	if err := reg.Close(); err != nil {
+		t.Errorf("close: %v", err)
+	}
+	if err := db.Ping(ctx, first); err == nil {
+		t.Error("ping after Close succeeded")
+	}
+}
+
+func TestRegistryRejectsReservedName(t *testing.T) {
+	_, cfg := loadConfig(t, `
+databases:
+  default:
+    driver: sqlite
+    path: x.db
+`)
+	if _, err := db.NewRegistry(t.Context(), cfg); err == nil {
+		t.Error("a named database called default was accepted")
+	}
+}
+
+func TestRegistryPingReportsDownDatabase(t *testing.T) {
+	_, cfg := loadConfig(t, `
+database:
+  driver: mysql
+  host: 127.0.0.1
+  port: 1
+  user: nobody
+  password: hunter2
+`)
+	ctx, _ := logContext(t)
+	reg, err := db.NewRegistry(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = reg.Ping(ctx)
+	if err == nil {
+		t.Fatal("ping of a closed port succeeded")
+	}
+	if s := err.Error(); strings.Contains(s, "hunter2") {
+		t.Errorf("error %q is empty or leaks the password", s)
+	}
+}
+
+func TestRegistryAppliesReloadedPoolSizes(t *testing.T) {
+	dir := t.TempDir()
+	base := "database:\n  driver: sqlite\n  path: " + filepath.Join(dir, "main.db") + "\n"
+	loader, cfg := loadConfig(t, base+"  max_open_conns: 5\n")
+	ctx, logs := logContext(t)
+	store := config.NewStore(cfg, config.Meta{Source: config.SourceLocal})
+	reg, err := db.NewRegistry(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = reg.Close() })
+	reg.Watch(store)
+	gdb, err := reg.Default(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	next, err := loader.Build([]byte("database:\n  max_open_conns: 3\n  path: elsewhere.db\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.Apply(ctx, next, config.Meta{Source: config.SourceNacos, MD5: "x"})
+
+	sqlDB, _ := gdb.DB()
+	if got := sqlDB.Stats().MaxOpenConnections; got != 3 {
+		t.Errorf("max open after reload = %d, want 3", got)
+	}
+	if got := lines(t, logs.String(), "database connection settings changed; restart to apply them"); len(got) != 1 {
+		t.Errorf("restart warnings = %d, want 1 for the changed path", len(got))
+	}
+	if err := reg.Ping(ctx); err != nil {
+		t.Errorf("ping after reload: %v", err)
+	}
+}
