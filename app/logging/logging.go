@@ -58,10 +58,12 @@ func New(cfg config.Log, opts Options) (*Logging, error) {
 
 	var outs []io.Writer
 	if opts.Stdout != nil {
+		// Hide Close: the diode closes what it wraps, and stdout is not ours.
+		stdout := struct{ io.Writer }{opts.Stdout}
 		if cfg.Format == "console" || (cfg.Format == "" && opts.Env == "test") {
-			outs = append(outs, zerolog.ConsoleWriter{Out: opts.Stdout, TimeFormat: "2006-01-02 15:04:05.000"})
+			outs = append(outs, zerolog.ConsoleWriter{Out: stdout, TimeFormat: "2006-01-02 15:04:05.000"})
 		} else {
-			outs = append(outs, opts.Stdout)
+			outs = append(outs, stdout)
 		}
 	}
 	if cfg.Dir != "" {
@@ -70,7 +72,7 @@ func New(cfg config.Log, opts Options) (*Logging, error) {
 			return nil, err
 		}
 		l.file = f
-		outs = append(outs, f)
+		outs = append(outs, struct{ io.Writer }{f}) // closed by Close, after the flush
 	}
 	// The diode is a lock-free ring: a request hands its line over and goes
 	// on; one goroutine formats the console view and writes the file.
