@@ -18,7 +18,7 @@ import (
 
 // newService opens cfg, applies the module's migrations and returns the
 // service the HTTP layer would use.
-func newService(t *testing.T, cfg config.Database) (context.Context, *demo.Service, *gorm.DB) {
+func newService(t testing.TB, cfg config.Database) (context.Context, *demo.Service, *gorm.DB) {
 	t.Helper()
 	ctx := zerolog.Nop().WithContext(t.Context())
 	gdb, err := db.Open(ctx, cfg)
