@@ -77,7 +77,7 @@ func Defaults() map[string]any {
 		"database.path":              "data/gomicro.db",
 		"database.port":              3306,
 		"database.name":              "gomicro",
-		"database.params":            "charset=utf8mb4&parseTime=true&loc=Local",
+		"database.params":            "charset=utf8mb4&parseTime=true&loc=Local&interpolateParams=true",
 		"database.max_open_conns":    20,
 		"database.max_idle_conns":    10,
 		"database.conn_max_lifetime": "30m",
