@@ -77,12 +77,26 @@ func mysqlDialector(ctx context.Context, source string) (gorm.Dialector, error) 
 		return nil, errors.New("database.dsn: not a valid mysql DSN")
 	}
 	mc.Logger = driverLogger{log: zerolog.Ctx(ctx)}
+	if mc.Timeout == 0 {
+		mc.Timeout = dialTimeout
+	}
 	connector, err := gomysql.NewConnector(mc)
 	if err != nil {
 		return nil, errors.New("database.dsn: not a valid mysql DSN")
 	}
-	return mysql.New(mysql.Config{Conn: sql.OpenDB(connector), DSNConfig: mc}), nil
+	pool := sql.OpenDB(connector)
+	// GORM's dialector asks the server version without a context; a first
+	// connection made here under ctx means a server that accepts but never
+	// answers cannot hang the caller.
+	if err := pool.PingContext(ctx); err != nil {
+		_ = pool.Close()
+		return nil, fmt.Errorf("ping mysql database: %w", err)
+	}
+	return mysql.New(mysql.Config{Conn: pool, DSNConfig: mc}), nil
 }
+
+// dialTimeout bounds a TCP connect to MySQL when the DSN sets no timeout.
+const dialTimeout = 5 * time.Second
 
 // driverLogger adapts zerolog to the MySQL driver's logger interface.
 type driverLogger struct{ log *zerolog.Logger }

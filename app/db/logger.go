@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/rs/zerolog"
 	"gorm.io/gorm"
 	gormlogger "gorm.io/gorm/logger"
@@ -66,9 +67,9 @@ func (l *queryLogger) Trace(ctx context.Context, begin time.Time, fc func() (str
 		ev = log.Debug()
 	case err != nil && IsUniqueViolation(err):
 		// A duplicate is an answer (409), not a fault of the service.
-		ev = log.Info().Err(err)
+		ev = log.Info().Err(l.loggable(err))
 	case err != nil:
-		ev = log.Error().Err(err)
+		ev = log.Error().Err(l.loggable(err))
 		msg = "sql failed"
 	case slow > 0 && elapsed > slow:
 		ev = log.Warn().Dur("slow_threshold", slow)
@@ -105,4 +106,14 @@ func (l *queryLogger) from(ctx context.Context) *zerolog.Logger {
 		return &sub
 	}
 	return l.base
+}
+
+// loggable returns err, or with hide_values on, only the number of a MySQL
+// error: its text quotes values ("Duplicate entry 'alice@example.com'").
+func (l *queryLogger) loggable(err error) error {
+	var me *mysql.MySQLError
+	if l.hide.Load() && errors.As(err, &me) {
+		return fmt.Errorf("mysql error %d (%s)", me.Number, string(me.SQLState[:]))
+	}
+	return err
 }

@@ -111,3 +111,21 @@ func TestFailedStatementLogsAtError(t *testing.T) {
 		_ = db.Ping(ctx, gdb)
 	})
 }
+
+func TestHiddenValuesStayOutOfErrorLines(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, cfg config.Database) {
+		ctx, logs := logContext(t)
+		cfg.HideValues = true
+		gdb := open(t, ctx, cfg)
+		widgets(t, ctx, gdb)
+		for range 2 {
+			_ = gdb.WithContext(ctx).Create(&widget{Code: "private@example.com"}).Error
+		}
+		if strings.Contains(logs.String(), "private@example.com") {
+			t.Errorf("a hidden value reached the log: %s", logs)
+		}
+		if len(lines(t, logs.String(), "sql")) == 0 {
+			t.Error("no sql lines logged")
+		}
+	})
+}

@@ -27,9 +27,16 @@ var ErrUnknown = errors.New("unknown database")
 // the same *gorm.DB to every later caller. It is safe for concurrent use.
 type Registry struct {
 	ctx   context.Context // carries the logger for statements without one
-	mu    sync.Mutex
+	mu    sync.Mutex      // guards cfgs and slots, never held while dialing
 	cfgs  map[string]config.Database
-	conns map[string]*conn
+	slots map[string]*slot
+}
+
+// slot holds one named connection; its own lock makes a slow dial block
+// only the callers of that name.
+type slot struct {
+	mu   sync.Mutex
+	conn *conn
 }
 
 type conn struct {
@@ -46,7 +53,7 @@ func NewRegistry(ctx context.Context, cfg *config.Config) (*Registry, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Registry{ctx: ctx, cfgs: cfgs, conns: map[string]*conn{}}, nil
+	return &Registry{ctx: ctx, cfgs: cfgs, slots: map[string]*slot{}}, nil
 }
 
 func sections(cfg *config.Config) (map[string]config.Database, error) {
@@ -94,13 +101,21 @@ func (r *Registry) Names() []string {
 // wrapping ErrUnknown for an unconfigured name, or the open error.
 func (r *Registry) Get(ctx context.Context, name string) (*gorm.DB, error) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if c, ok := r.conns[name]; ok {
-		return c.gdb, nil
-	}
 	cfg, ok := r.cfgs[name]
+	s := r.slots[name]
+	if ok && s == nil {
+		s = &slot{}
+		r.slots[name] = s
+	}
+	r.mu.Unlock()
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrUnknown, name)
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn != nil {
+		return s.conn.gdb, nil
 	}
 	// The connection outlives this call: log with the registry's logger
 	// but give up opening when the caller does.
@@ -109,8 +124,24 @@ func (r *Registry) Get(ctx context.Context, name string) (*gorm.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database %q: %w", name, err)
 	}
-	r.conns[name] = &conn{gdb: gdb, log: ql}
+	s.conn = &conn{gdb: gdb, log: ql}
 	return gdb, nil
+}
+
+// opened returns the connections open now, by name.
+func (r *Registry) opened() map[string]*conn {
+	r.mu.Lock()
+	slots := maps.Clone(r.slots)
+	r.mu.Unlock()
+	out := map[string]*conn{}
+	for name, s := range slots {
+		s.mu.Lock()
+		if s.conn != nil {
+			out[name] = s.conn
+		}
+		s.mu.Unlock()
+	}
+	return out
 }
 
 // Default returns the connection of the database section; see Get.
@@ -123,9 +154,7 @@ func (r *Registry) Ping(ctx context.Context) error {
 	if _, err := r.Default(ctx); err != nil {
 		return err
 	}
-	r.mu.Lock()
-	open := maps.Clone(r.conns)
-	r.mu.Unlock()
+	open := r.opened()
 	for _, name := range slices.Sorted(maps.Keys(open)) {
 		if err := Ping(ctx, open[name].gdb); err != nil {
 			return fmt.Errorf("database %q: %w", name, err)
@@ -138,15 +167,20 @@ func (r *Registry) Ping(ctx context.Context) error {
 // returns the joined close errors.
 func (r *Registry) Close() error {
 	r.mu.Lock()
-	defer r.mu.Unlock()
+	slots := maps.Clone(r.slots)
+	r.mu.Unlock()
 	var errs []error
-	for name, c := range r.conns {
-		if sqlDB, err := c.gdb.DB(); err == nil {
-			if err := sqlDB.Close(); err != nil {
-				errs = append(errs, fmt.Errorf("close database %q: %w", name, err))
+	for name, s := range slots {
+		s.mu.Lock()
+		if s.conn != nil {
+			if sqlDB, err := s.conn.gdb.DB(); err == nil {
+				if err := sqlDB.Close(); err != nil {
+					errs = append(errs, fmt.Errorf("close database %q: %w", name, err))
+				}
 			}
+			s.conn = nil
 		}
-		delete(r.conns, name)
+		s.mu.Unlock()
 	}
 	return errors.Join(errs...)
 }
@@ -170,11 +204,12 @@ func (r *Registry) reload(ctx context.Context, ch config.Change) {
 		zerolog.Ctx(ctx).Error().Err(err).Msg("database config not applied")
 		return
 	}
+	open := r.opened()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for name, cfg := range next {
 		old, known := r.cfgs[name]
-		c, opened := r.conns[name]
+		c, opened := open[name]
 		if known && opened && !sameTarget(old, cfg) {
 			zerolog.Ctx(ctx).Warn().Str("database", name).Msg("database connection settings changed; restart to apply them")
 			cfg = withTuning(old, cfg)

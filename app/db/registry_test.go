@@ -1,7 +1,10 @@
 package db_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -150,5 +153,56 @@ func TestRegistryAppliesReloadedPoolSizes(t *testing.T) {
 	}
 	if err := reg.Ping(ctx); err != nil {
 		t.Errorf("ping after reload: %v", err)
+	}
+}
+
+// TestRegistryOpensNamesIndependently: while one connection is stuck
+// dialing a server that never answers, the others are still handed out, and
+// the stuck open ends with its caller's context.
+func TestRegistryOpensNamesIndependently(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			accepted <- c // held open, never answered
+		}
+	}()
+	port := ln.Addr().(*net.TCPAddr).Port
+	_, cfg := loadConfig(t, fmt.Sprintf(`
+database:
+  driver: sqlite
+  path: %s
+databases:
+  stuck:
+    driver: mysql
+    host: 127.0.0.1
+    port: %d
+`, filepath.Join(t.TempDir(), "main.db"), port))
+	ctx, _ := logContext(t)
+	reg, err := db.NewRegistry(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = reg.Close() })
+
+	stuckCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		_, err := reg.Get(stuckCtx, "stuck")
+		done <- err
+	}()
+	c := <-accepted
+	t.Cleanup(func() { _ = c.Close() })
+	if _, err := reg.Default(ctx); err != nil {
+		t.Fatalf("default while another name dials: %v", err)
+	}
+	cancel()
+	if err := <-done; err == nil {
+		t.Fatal("open of a silent server succeeded")
 	}
 }
