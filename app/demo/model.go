@@ -18,7 +18,7 @@ var (
 
 	ErrBadCursor       = errs.E(errs.Invalid, "cursor is malformed")
 	ErrPageAndCursor   = errs.E(errs.Invalid, "use either page or cursor, not both")
-	ErrPageOutOfBounds = errs.E(errs.Invalid, "page or page_size out of bounds; page past the limit with the cursor")
+	ErrPageOutOfBounds = errs.E(errs.Invalid, "page must be 1-1000 and page_size 1-100; page further with the cursor")
 )
 
 // Item is one row of the demo_items table.
