@@ -112,4 +112,3 @@ func (c *Client) call(ctx context.Context, s *settings, key, url, contentType st
 	}
 	return a, nil
 }
-
