@@ -219,28 +219,40 @@ func (f *fakeWeCom) setAnswer(fn func(n int, r received) (int, int)) {
 	f.answer = fn
 }
 
-// waitFor drives the fake clock (when given) until cond holds, waking on
-// every request and every new clock waiter; it fails after 10 s of real
-// time.
-func waitFor(t *testing.T, f *fakeWeCom, clock *fakeClock, cond func() bool) {
+// waitFor polls cond until it holds, failing after 10 s of real time.
+// With drive set it also moves the fake clock to its next waiter whenever
+// cond does not hold yet, so minutes of pacing pass in milliseconds.
+func waitFor(t *testing.T, f *fakeWeCom, clock *fakeClock, drive bool, cond func() bool) {
 	t.Helper()
 	deadline := time.NewTimer(10 * time.Second)
 	defer deadline.Stop()
 	for !cond() {
-		if clock != nil && clock.advanceToNext() {
+		if drive && clock.advanceToNext() {
 			continue
-		}
-		var added chan struct{}
-		if clock != nil {
-			added = clock.added
 		}
 		select {
 		case <-f.got:
-		case <-added:
+		case <-clock.added:
+		case <-time.After(2 * time.Millisecond): // results arrive on other channels too
 		case <-deadline.C:
 			t.Fatalf("condition not met in time; %d requests so far", f.count())
 		}
 	}
+}
+
+// result waits for the error on done while driving the clock.
+func result(t *testing.T, f *fakeWeCom, clock *fakeClock, done <-chan error) error {
+	t.Helper()
+	var err error
+	waitFor(t, f, clock, true, func() bool {
+		select {
+		case err = <-done:
+			return true
+		default:
+			return false
+		}
+	})
+	return err
 }
 
 // syncBuffer collects log output from several goroutines.

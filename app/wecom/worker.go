@@ -127,7 +127,7 @@ func (c *Client) logUnsent(j *job, from int, err error) {
 	for i := from; i < len(j.parts); i++ {
 		zerolog.Ctx(j.ctx).Error().Err(err).Str("robot", j.robot).
 			Int("part", i+1).Int("parts", len(j.parts)).
-			RawJSON("message", loggable(j.parts[i])).Msg("wecom message not sent")
+			RawJSON("payload", loggable(j.parts[i])).Msg("wecom message not sent")
 	}
 }
 
