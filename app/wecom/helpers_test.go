@@ -137,7 +137,7 @@ type fakeWeCom struct {
 	mu     sync.Mutex
 	reqs   []received
 	answer func(n int, r received) (status int, errcode int) // n counts from 1
-	hold   chan struct{}                                    // when set, requests wait on it
+	hold   chan struct{}                                     // when set, requests wait on it
 }
 
 func newFakeWeCom(t *testing.T, clock *fakeClock) *fakeWeCom {
