@@ -38,7 +38,7 @@ type Alerter struct {
 	clock  Clock
 
 	mu         sync.Mutex
-	groups     map[string]*group
+	groups     map[groupKey]*group
 	order      []*group // in order of first occurrence
 	overflow   int      // events not kept because of maxGroups
 	suppressed int      // alerts not sent because of the rate limit
@@ -48,6 +48,11 @@ type Alerter struct {
 	once    sync.Once
 	closing chan struct{}
 	done    chan struct{}
+}
+
+type groupKey struct {
+	level zerolog.Level
+	msg   string
 }
 
 type group struct {
@@ -77,7 +82,7 @@ func NewAlerter(ctx context.Context, client *Client, cfg config.Alert, info Aler
 		window:  cfg.Window,
 		info:    info,
 		clock:   clock,
-		groups:  map[string]*group{},
+		groups:  map[groupKey]*group{},
 		limit:   newWindow(max(cfg.PerMinute, 1), time.Minute),
 		wake:    make(chan struct{}, 1),
 		closing: make(chan struct{}),
@@ -106,7 +111,7 @@ func (a *Alerter) Run(e *zerolog.Event, level zerolog.Level, msg string) {
 		traceID = trace.FromContext(ctx)
 	}
 	now := a.clock.Now()
-	key := level.String() + "\x00" + msg
+	key := groupKey{level, msg}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if g := a.groups[key]; g != nil {
@@ -168,7 +173,7 @@ func (a *Alerter) flush(everything bool) {
 	for len(a.order) > 0 && (everything || !now.Before(a.order[0].first.Add(a.window))) {
 		g := a.order[0]
 		a.order = a.order[1:]
-		delete(a.groups, g.level.String()+"\x00"+g.msg)
+		delete(a.groups, groupKey{g.level, g.msg})
 		due = append(due, g)
 	}
 	overflow := a.overflow
@@ -208,8 +213,12 @@ func (a *Alerter) send(g *group, overflow int) {
 		l := zerolog.Ctx(ctx).With().Str("trace_id", g.traceID).Logger()
 		ctx = l.WithContext(trace.NewContext(ctx, g.traceID))
 	}
-	// Send logs the message whole when it cannot be queued; nothing to add.
-	_ = a.client.Send(ctx, a.robot, Markdown{Content: b.String()})
+	if err := a.client.Send(ctx, a.robot, Markdown{Content: b.String()}); err != nil {
+		// A full queue or a closed client has logged it already; an unknown
+		// robot (removed by a reload) has not. The "wecom " prefix keeps
+		// this line out of the alerts.
+		zerolog.Ctx(ctx).Error().Err(err).Str("alert", b.String()).Msg("wecom alert not sent")
+	}
 }
 
 // Close queues what is pending now without waiting for its window (the

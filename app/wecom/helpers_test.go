@@ -9,7 +9,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -357,13 +356,4 @@ func jsonEqual(t *testing.T, got map[string]any, want string) {
 	if !bytes.Equal(g, e) {
 		t.Errorf("body mismatch\n got: %s\nwant: %s", g, e)
 	}
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

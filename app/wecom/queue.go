@@ -60,19 +60,25 @@ func (c *Client) SendSync(ctx context.Context, robot string, m Message) error {
 	}
 }
 
-// withTrace makes sure ctx has a trace id and a logger, so that every send
-// can be followed in the logs and at WeCom's end of the transport.
+// withTrace makes sure ctx has a trace id and a logger carrying it, so that
+// every send can be followed in the logs and at WeCom's end of the
+// transport. A ctx with both is taken as it is: by convention the logger
+// of a ctx with a trace id already has the trace_id field.
 func (c *Client) withTrace(ctx context.Context) context.Context {
-	l := zerolog.Ctx(ctx)
-	if l.GetLevel() == zerolog.Disabled {
+	l, id := zerolog.Ctx(ctx), trace.FromContext(ctx)
+	hasLogger := l.GetLevel() != zerolog.Disabled
+	if hasLogger && id != "" {
+		return ctx
+	}
+	if !hasLogger {
 		l = zerolog.Ctx(c.ctx)
 	}
-	if id := trace.FromContext(ctx); id != "" {
-		return l.WithContext(ctx)
+	if id == "" {
+		id = trace.NewID()
+		ctx = trace.NewContext(ctx, id)
 	}
-	id := trace.NewID()
 	ll := l.With().Str("trace_id", id).Logger()
-	return ll.WithContext(trace.NewContext(ctx, id))
+	return ll.WithContext(ctx)
 }
 
 func (c *Client) newJob(ctx context.Context, robot string, m Message, result chan error) (*job, error) {
