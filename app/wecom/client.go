@@ -34,8 +34,9 @@ type Options struct {
 	Window    time.Duration
 	// Attempts bounds the tries of one message (5).
 	Attempts int
-	// Backoff is the first wait after a network error, doubled each try
-	// (1s); RateLimitWait is the wait after errcode 45009 (Window).
+	// Backoff is the first wait after a network error, doubled each try up
+	// to a minute (1s); RateLimitWait is the wait after errcode 45009
+	// (Window).
 	Backoff       time.Duration
 	RateLimitWait time.Duration
 }
@@ -118,7 +119,7 @@ func newSettings(cfg config.WeChat) (*settings, error) {
 	}
 	base, err := url.Parse(strings.TrimRight(raw, "/"))
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return nil, fmt.Errorf("%w: wechat.robot_base_url %q: want an http(s) URL", config.ErrInvalid, raw)
+		return nil, fmt.Errorf("%w: wechat.robot_base_url %q: want an http(s) URL", config.ErrInvalid, redact(raw, ""))
 	}
 	s := &settings{base: base, robots: cfg.RobotTemplates, queueSize: cfg.QueueSize, timeout: cfg.Timeout}
 	if s.queueSize <= 0 {
@@ -143,7 +144,9 @@ func (c *Client) Reload(cfg config.WeChat) error {
 	return nil
 }
 
-// Watch makes every config change under wechat. reload the client.
+// Watch subscribes the client to store: an Apply that changes any wechat.*
+// key reloads it (see Reload), so a rotated key or an edited template takes
+// effect without a restart.
 func (c *Client) Watch(store *config.Store) {
 	store.Subscribe(func(ctx context.Context, ch config.Change) {
 		for _, k := range ch.Keys {

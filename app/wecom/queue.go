@@ -168,8 +168,12 @@ func (c *Client) Close(ctx context.Context) error {
 		<-done
 	}
 	c.abort()
-	if n := c.unsent.Load() - before; n > 0 {
-		return fmt.Errorf("wecom flush: %w: %d messages not sent, each logged (%w)", ErrClosed, n, cause)
+	n := c.unsent.Load() - before
+	switch {
+	case n > 0 && cause != nil:
+		return fmt.Errorf("wecom flush: %w: %d messages not sent, each logged: %w", ErrClosed, n, cause)
+	case n > 0:
+		return fmt.Errorf("wecom flush: %w: %d messages not sent, each logged", ErrClosed, n)
 	}
 	return nil
 }

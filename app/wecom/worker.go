@@ -68,7 +68,7 @@ func (w *worker) sendPart(ctx context.Context, m Message) error {
 		if !retryable(err) || attempt == o.Attempts {
 			break
 		}
-		delay := o.Backoff << (attempt - 1)
+		delay := backoff(o.Backoff, attempt)
 		if rateLimited(err) {
 			delay = o.RateLimitWait
 		}
@@ -79,6 +79,15 @@ func (w *worker) sendPart(ctx context.Context, m Message) error {
 		}
 	}
 	return err
+}
+
+// backoff doubles base for each attempt after the first, up to a minute.
+func backoff(base time.Duration, attempt int) time.Duration {
+	d := base
+	for i := 1; i < attempt && d < time.Minute; i++ {
+		d *= 2
+	}
+	return min(d, time.Minute)
 }
 
 // pace waits until the robot's window allows one more message.
