@@ -195,8 +195,8 @@ func (a *Alerter) send(g *group, overflow int) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "**%s** %s\n", Critical.Decorate(strings.ToUpper(g.level.String())), g.msg)
 	fmt.Fprintf(&b, "> service: %s\n> env: %s\n> host: %s\n", a.info.Service, a.info.Env, a.info.Host)
-	fmt.Fprintf(&b, "> count: %d in %s\n", g.count, g.last.Sub(g.first).Round(time.Second))
-	fmt.Fprintf(&b, "> first: %s\n", g.first.Format("2006-01-02 15:04:05"))
+	fmt.Fprintf(&b, "> count: %d (window %s)\n", g.count, a.window)
+	fmt.Fprintf(&b, "> first: %s, last: %s\n", g.first.Format(time.DateTime), g.last.Format(time.DateTime))
 	if g.traceID != "" {
 		fmt.Fprintf(&b, "> trace_id: %s\n", g.traceID)
 	}

@@ -291,3 +291,33 @@ func TestDefaultRobot(t *testing.T) {
 		t.Errorf("WeCom got %d, want 2", s.wecom.count())
 	}
 }
+
+// TestSendSyncCancelled checks that a synchronous send whose caller gives
+// up while queued returns the ctx error and is logged, not sent later.
+func TestSendSyncCancelled(t *testing.T) {
+	s := newSetup(t, nil)
+	release := make(chan struct{})
+	s.wecom.mu.Lock()
+	s.wecom.hold = release
+	s.wecom.mu.Unlock()
+	if err := s.client.Send(s.ctx, "DEFAULT", wecom.Text{Content: "busy"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, s.wecom, s.clock, false, func() bool { return s.wecom.count() == 1 })
+	ctx, cancel := context.WithCancel(s.ctx)
+	done := make(chan error, 1)
+	go func() { done <- s.client.SendSync(ctx, "DEFAULT", wecom.Text{Content: "given up"}) }()
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("SendSync = %v, want context.Canceled", err)
+	}
+	close(release)
+	_ = s.client.Close(context.Background()) // drains the queue; the skip may happen before or during it
+	if n := s.wecom.count(); n != 1 {
+		t.Errorf("WeCom got %d messages, want only the first", n)
+	}
+	lines := s.logs.lines(t, "wecom message not sent")
+	if len(lines) != 1 || !strings.Contains(fmt.Sprint(lines[0]["payload"]), "given up") {
+		t.Errorf("the abandoned message was not logged whole: %v", lines)
+	}
+}
