@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
-	"github.com/rs/zerolog/diode"
 
 	"gomicro/app/config"
 )
@@ -29,7 +28,7 @@ type Options struct {
 type Logging struct {
 	root  zerolog.Logger
 	level *atomic.Int32
-	diode io.Closer
+	async io.Closer
 	file  *DailyFile
 	Drops *atomic.Int64 // lines dropped because the writer fell behind
 }
@@ -58,8 +57,7 @@ func New(cfg config.Log, opts Options) (*Logging, error) {
 
 	var outs []io.Writer
 	if opts.Stdout != nil {
-		// Hide Close: the diode closes what it wraps, and stdout is not ours.
-		stdout := struct{ io.Writer }{opts.Stdout}
+		stdout := struct{ io.Writer }{opts.Stdout} // hide Close: stdout is not ours
 		if cfg.Format == "console" || (cfg.Format == "" && opts.Env == "test") {
 			outs = append(outs, zerolog.ConsoleWriter{Out: stdout, TimeFormat: "2006-01-02 15:04:05.000"})
 		} else {
@@ -72,14 +70,12 @@ func New(cfg config.Log, opts Options) (*Logging, error) {
 			return nil, err
 		}
 		l.file = f
-		outs = append(outs, struct{ io.Writer }{f}) // closed by Close, after the flush
+		outs = append(outs, f)
 	}
-	// The diode is a lock-free ring: a request hands its line over and goes
-	// on; one goroutine formats the console view and writes the file.
-	d := diode.NewWriter(zerolog.MultiLevelWriter(outs...), max(cfg.BufferSize, 16), 5*time.Millisecond, func(missed int) {
-		l.Drops.Add(int64(missed))
-	})
-	l.diode = d
+	// A request hands its line over and goes on; one goroutine formats the
+	// console view and writes the file.
+	d := newAsyncWriter(zerolog.MultiLevelWriter(outs...), max(cfg.BufferSize, 16), l.Drops)
+	l.async = d
 	w := levelFilter{level: l.level, next: d}
 	l.root = zerolog.New(w).With().Timestamp().Logger()
 	return l, nil
@@ -103,7 +99,7 @@ func (l *Logging) Level() zerolog.Level { return zerolog.Level(l.level.Load()) }
 
 // Close flushes buffered lines and closes the log file.
 func (l *Logging) Close() error {
-	err := l.diode.Close()
+	err := l.async.Close()
 	if l.file != nil {
 		err = errors.Join(err, l.file.Close())
 	}

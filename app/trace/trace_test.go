@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rs/zerolog"
+
 	"gomicro/app/trace"
 )
 
@@ -128,4 +130,21 @@ func FuzzFromTraceparent(f *testing.F) {
 			t.Fatalf("id %q from traceparent is not a valid id", id)
 		}
 	})
+}
+
+func TestWithLoggerServesBothKeys(t *testing.T) {
+	var buf strings.Builder
+	type other struct{}
+	parent := context.WithValue(context.Background(), other{}, "kept")
+	ctx := trace.WithLogger(parent, zerolog.New(&buf), "abc-1")
+	if trace.FromContext(ctx) != "abc-1" || ctx.Value(other{}) != "kept" {
+		t.Fatal("values lost")
+	}
+	zerolog.Ctx(ctx).Info().Msg("hi")
+	if !strings.Contains(buf.String(), `"trace_id":"abc-1"`) {
+		t.Fatalf("logger from ctx lacks trace_id: %s", buf.String())
+	}
+	if got := zerolog.Ctx(ctx).Info().GetCtx(); trace.FromContext(got) != "abc-1" {
+		t.Fatal("logger does not carry its context for hooks")
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -20,14 +21,32 @@ type HelloBody struct {
 
 type helloOutput struct{ Body HelloBody }
 
-func registerHello(api huma.API, store *config.Store) {
-	host, _ := os.Hostname()
-	handler := func(ctx context.Context, _ *struct{}) (*helloOutput, error) {
-		// LoadLocation caches zones internally; app.timezone was validated.
-		loc, err := time.LoadLocation(store.Current().App.Timezone)
+// zoneCache remembers the last loaded location: time.LoadLocation parses
+// tzdata on every call, which cost more than the rest of the handler.
+type zoneCache struct {
+	mu   sync.Mutex
+	name string
+	loc  *time.Location
+}
+
+func (z *zoneCache) get(name string) *time.Location {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	if z.loc == nil || z.name != name {
+		loc, err := time.LoadLocation(name) // validated with the config
 		if err != nil {
 			loc = time.UTC
 		}
+		z.name, z.loc = name, loc
+	}
+	return z.loc
+}
+
+func registerHello(api huma.API, store *config.Store) {
+	host, _ := os.Hostname()
+	zones := &zoneCache{}
+	handler := func(ctx context.Context, _ *struct{}) (*helloOutput, error) {
+		loc := zones.get(store.Current().App.Timezone)
 		return &helloOutput{Body: HelloBody{
 			Msg:  "hello world",
 			Time: time.Now().In(loc).Format(time.DateTime),

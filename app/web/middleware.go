@@ -35,9 +35,9 @@ func observe(root zerolog.Logger, m *httpMetrics, maxBody func() int64) gin.Hand
 	return func(c *gin.Context) {
 		start := time.Now()
 		id := traceIDFrom(c.Request.Header)
-		c.Header(trace.HeaderTraceID, id)
-		logger := root.With().Str("trace_id", id).Logger()
-		ctx := logger.WithContext(trace.NewContext(c.Request.Context(), id))
+		c.Writer.Header()[trace.HeaderTraceID] = []string{id} // already canonical
+		ctx := trace.WithLogger(c.Request.Context(), root, id)
+		logger := zerolog.Ctx(ctx)
 		c.Request = c.Request.WithContext(ctx)
 		if c.Request.Body != nil && c.Request.ContentLength != 0 {
 			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBody())
