@@ -31,7 +31,7 @@ type fakeAdmin struct {
 	changed   chan struct{} // closed and replaced on every accepted call
 }
 
-func newFakeAdmin(t *testing.T, token string) *fakeAdmin {
+func newFakeAdmin(t testing.TB, token string) *fakeAdmin {
 	t.Helper()
 	a := &fakeAdmin{token: token, attempts: map[string]int{}, callbacks: map[int64][]xxljob.Callback{},
 		arrived: map[int64]time.Time{}, changed: make(chan struct{})}
@@ -95,7 +95,7 @@ func (a *fakeAdmin) serve(w http.ResponseWriter, r *http.Request) {
 
 // await blocks until cond, checked under the admin's lock after every
 // accepted call, holds; it fails the test after 15 s.
-func (a *fakeAdmin) await(t *testing.T, what string, cond func(a *fakeAdmin) bool) {
+func (a *fakeAdmin) await(t testing.TB, what string, cond func(a *fakeAdmin) bool) {
 	t.Helper()
 	deadline := time.NewTimer(15 * time.Second)
 	defer deadline.Stop()
@@ -116,7 +116,7 @@ func (a *fakeAdmin) await(t *testing.T, what string, cond func(a *fakeAdmin) boo
 
 // awaitCallbacks waits for a callback of each log id and returns the first
 // of each.
-func (a *fakeAdmin) awaitCallbacks(t *testing.T, ids ...int64) map[int64]xxljob.Callback {
+func (a *fakeAdmin) awaitCallbacks(t testing.TB, ids ...int64) map[int64]xxljob.Callback {
 	t.Helper()
 	a.await(t, "callbacks", func(a *fakeAdmin) bool {
 		for _, id := range ids {

@@ -41,11 +41,11 @@ func newCallback(req *xxl.RunReq, code int64, msg string) Callback {
 
 func callbackDir(logPath string) string { return filepath.Join(logPath, "callbacklog") }
 
-// sender delivers callbacks. Each callback is written to the spool dir
-// before the first attempt and removed once an admin accepted it, so a
-// callback survives admins being down and the executor restarting. One
-// goroutine owns all pending callbacks, so none is sent twice by this
-// process.
+// sender delivers callbacks. Callbacks are grouped into batches as they
+// arrive; each batch is written to one spool file before its first attempt
+// and removed once an admin accepted it, so callbacks survive admins being
+// down and the executor restarting. One goroutine owns all pending batches,
+// so this process never sends a callback twice.
 type sender struct {
 	admin *adminClient
 	dir   string
@@ -56,6 +56,13 @@ type sender struct {
 	done    chan struct{}
 	mu      sync.Mutex
 	stopped bool
+	seq     int // spool file names, unique within this process
+}
+
+// batch is one spool file and the callbacks it holds.
+type batch struct {
+	file string
+	cbs  []Callback
 }
 
 func newSender(admin *adminClient, dir string, retry time.Duration) *sender {
@@ -97,14 +104,14 @@ func (s *sender) stop(ctx context.Context) {
 	}
 }
 
-func (s *sender) loop(ctx context.Context, pending []Callback) {
+func (s *sender) loop(ctx context.Context, pending []batch) {
 	defer close(s.done)
 	log := zerolog.Ctx(ctx)
 	var wait <-chan time.Time // non-nil while backing off after a failure
 	deliver := func() {
 		var err error
 		if pending, err = s.send(ctx, pending); err != nil {
-			log.Warn().Err(err).Int("pending", len(pending)).Msg("xxl-job callback not accepted, kept on disk for retry")
+			log.Warn().Err(err).Int("batches", len(pending)).Msg("xxl-job callback not accepted, kept on disk for retry")
 			wait = time.After(s.retry)
 		}
 	}
@@ -114,15 +121,7 @@ func (s *sender) loop(ctx context.Context, pending []Callback) {
 	for {
 		select {
 		case cb := <-s.in:
-			pending = s.accept(ctx, pending, cb)
-			for more := true; more && len(pending) < maxBatch; {
-				select {
-				case cb := <-s.in:
-					pending = s.accept(ctx, pending, cb)
-				default:
-					more = false
-				}
-			}
+			pending = s.accept(ctx, pending, s.drain(cb))
 			if wait == nil {
 				deliver()
 			}
@@ -130,13 +129,14 @@ func (s *sender) loop(ctx context.Context, pending []Callback) {
 			wait = nil
 			deliver()
 		case <-s.flush:
-			for more := true; more; {
+			for {
 				select {
 				case cb := <-s.in:
-					pending = s.accept(ctx, pending, cb)
+					pending = s.accept(ctx, pending, s.drain(cb))
+					continue
 				default:
-					more = false
 				}
+				break
 			}
 			if len(pending) > 0 {
 				deliver()
@@ -146,86 +146,107 @@ func (s *sender) loop(ctx context.Context, pending []Callback) {
 	}
 }
 
-// accept writes cb to the spool and adds it to pending.
-func (s *sender) accept(ctx context.Context, pending []Callback, cb Callback) []Callback {
-	if len(s.admin.urls) == 0 {
-		zerolog.Ctx(ctx).Info().Int64("log_id", cb.LogID).Int("handle_code", cb.HandleCode).
-			Msg("xxl-job callback dropped: no admin configured (xxl-job.url)")
-		return pending
+// drain returns cb and whatever else is waiting, up to one batch.
+func (s *sender) drain(cb Callback) []Callback {
+	cbs := []Callback{cb}
+	for len(cbs) < maxBatch {
+		select {
+		case cb := <-s.in:
+			cbs = append(cbs, cb)
+		default:
+			return cbs
+		}
 	}
-	if err := s.persist(cb); err != nil {
-		zerolog.Ctx(ctx).Error().Err(err).Int64("log_id", cb.LogID).Msg("xxl-job callback spool write failed; held in memory only")
-	}
-	return append(pending, cb)
+	return cbs
 }
 
-// send posts pending in batches until an admin refuses; it returns what is
-// left.
-func (s *sender) send(ctx context.Context, pending []Callback) ([]Callback, error) {
+// accept writes cbs to the spool as one batch and adds it to pending.
+func (s *sender) accept(ctx context.Context, pending []batch, cbs []Callback) []batch {
+	if len(s.admin.urls) == 0 {
+		for _, cb := range cbs {
+			zerolog.Ctx(ctx).Info().Int64("log_id", cb.LogID).Int("handle_code", cb.HandleCode).
+				Msg("xxl-job callback dropped: no admin configured (xxl-job.url)")
+		}
+		return pending
+	}
+	s.seq++
+	b := batch{file: filepath.Join(s.dir, fmt.Sprintf("%d-%d-%d.json", time.Now().UnixNano(), s.seq, cbs[0].LogID)), cbs: cbs}
+	if err := persist(b); err != nil {
+		zerolog.Ctx(ctx).Error().Err(err).Int("callbacks", len(cbs)).Msg("xxl-job callback spool write failed; held in memory only")
+	}
+	return append(pending, b)
+}
+
+// send posts pending batches in order until an admin refuses; it returns
+// what is left.
+func (s *sender) send(ctx context.Context, pending []batch) ([]batch, error) {
 	for len(pending) > 0 {
-		batch := pending[:min(len(pending), maxBatch)]
-		if err := s.admin.post(ctx, "api/callback", batch); err != nil {
+		b := pending[0]
+		if err := s.admin.post(ctx, "api/callback", b.cbs); err != nil {
 			return pending, err
 		}
-		for _, cb := range batch {
-			if err := os.Remove(s.file(cb.LogID)); err != nil && !errors.Is(err, os.ErrNotExist) {
-				zerolog.Ctx(ctx).Error().Err(err).Int64("log_id", cb.LogID).Msg("xxl-job callback delivered but its spool file stays")
-			}
+		if err := os.Remove(b.file); err != nil && !errors.Is(err, os.ErrNotExist) {
+			zerolog.Ctx(ctx).Error().Err(err).Str("file", b.file).Msg("xxl-job callbacks delivered but their spool file stays")
 		}
-		pending = pending[len(batch):]
+		pending = pending[1:]
 	}
 	return pending, nil
 }
 
-func (s *sender) file(logID int64) string {
-	return filepath.Join(s.dir, strconv.FormatInt(logID, 10)+".json")
-}
-
-// persist writes cb atomically: a crash leaves the old file or the new one.
-func (s *sender) persist(cb Callback) error {
-	b, err := json.Marshal(cb)
+// persist writes b atomically: a crash leaves no file or the whole batch.
+func persist(b batch) error {
+	raw, err := json.Marshal(b.cbs)
 	if err != nil {
-		return fmt.Errorf("encode callback: %w", err)
+		return fmt.Errorf("encode callbacks: %w", err)
 	}
-	tmp := s.file(cb.LogID) + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return fmt.Errorf("write callback: %w", err)
+	tmp := b.file + ".tmp"
+	if err := os.WriteFile(tmp, raw, 0o644); err != nil {
+		return fmt.Errorf("write callbacks: %w", err)
 	}
-	if err := os.Rename(tmp, s.file(cb.LogID)); err != nil {
-		return fmt.Errorf("write callback: %w", err)
+	if err := os.Rename(tmp, b.file); err != nil {
+		return fmt.Errorf("write callbacks: %w", err)
 	}
 	return nil
 }
 
-// load reads the spool, oldest log id first. A file that does not decode is
-// renamed to .bad and logged, never silently dropped.
-func (s *sender) load(ctx context.Context) ([]Callback, error) {
+// load reads the spool, oldest batch first (names start with the time they
+// were written). A file that does not decode is renamed to .bad and logged,
+// never silently dropped.
+func (s *sender) load(ctx context.Context) ([]batch, error) {
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
 		return nil, fmt.Errorf("read callback spool: %w", err)
 	}
-	var out []Callback
+	var out []batch
+	n := 0
 	for _, e := range entries {
 		if e.IsDir() || !strings.HasSuffix(e.Name(), ".json") {
 			continue
 		}
 		p := filepath.Join(s.dir, e.Name())
-		var cb Callback
-		b, err := os.ReadFile(p)
+		var cbs []Callback
+		raw, err := os.ReadFile(p)
 		if err == nil {
-			err = json.Unmarshal(b, &cb)
+			err = json.Unmarshal(raw, &cbs)
 		}
-		if err != nil || cb.LogID <= 0 {
+		if err != nil || len(cbs) == 0 {
 			zerolog.Ctx(ctx).Error().Err(err).Str("file", p).Msg("xxl-job callback spool file unreadable, moved aside")
 			_ = os.Rename(p, p+".bad")
 			continue
 		}
-		out = append(out, cb)
+		out = append(out, batch{file: p, cbs: cbs})
+		n += len(cbs)
 	}
-	slices.SortFunc(out, func(a, b Callback) int { return cmp.Compare(a.LogID, b.LogID) })
-	if len(out) > 0 {
-		zerolog.Ctx(ctx).Info().Int("callbacks", len(out)).Msg("xxl-job callbacks left by the last run will be delivered")
+	slices.SortFunc(out, func(a, b batch) int { return cmp.Compare(spoolTime(a.file), spoolTime(b.file)) })
+	if n > 0 {
+		zerolog.Ctx(ctx).Info().Int("callbacks", n).Msg("xxl-job callbacks left by the last run will be delivered")
 	}
 	return out, nil
 }
 
+// spoolTime is the write time a spool file name starts with.
+func spoolTime(file string) int64 {
+	head, _, _ := strings.Cut(filepath.Base(file), "-")
+	n, _ := strconv.ParseInt(head, 10, 64)
+	return n
+}

@@ -56,7 +56,7 @@ func (g *gate) handler(ctx context.Context, req *xxl.RunReq) (string, error) {
 func (g *gate) open(id int64) { close(g.ch(id)) }
 
 // awaitStart fails unless the run of log id want is the next to start.
-func (g *gate) awaitStart(t *testing.T, want int64) {
+func (g *gate) awaitStart(t testing.TB, want int64) {
 	t.Helper()
 	select {
 	case got := <-g.started:
@@ -87,7 +87,7 @@ type setup struct {
 
 // start builds, serves and starts an executor with demo_task, gate and
 // panic registered; Stop runs at cleanup unless the test stopped it.
-func start(t *testing.T, s setup) *harness {
+func start(t testing.TB, s setup) *harness {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -152,7 +152,7 @@ type answer struct {
 	Content json.RawMessage `json:"content"`
 }
 
-func (h *harness) call(t *testing.T, path, token string, body any) answer {
+func (h *harness) call(t testing.TB, path, token string, body any) answer {
 	t.Helper()
 	b, err := json.Marshal(body)
 	if err != nil {
@@ -187,26 +187,26 @@ func runReq(jobID, logID int64, handler, params, strategy string) xxl.RunReq {
 		ExecutorBlockStrategy: strategy, LogDateTime: time.Now().UnixMilli(), GlueType: "BEAN"}
 }
 
-func (h *harness) trigger(t *testing.T, req xxl.RunReq) answer {
+func (h *harness) trigger(t testing.TB, req xxl.RunReq) answer {
 	t.Helper()
 	return h.call(t, "/run", testToken, req)
 }
 
-func (h *harness) mustTrigger(t *testing.T, req xxl.RunReq) {
+func (h *harness) mustTrigger(t testing.TB, req xxl.RunReq) {
 	t.Helper()
 	if a := h.trigger(t, req); a.Code != 200 {
 		t.Fatalf("run %d refused: %d %q", req.LogID, a.Code, a.Msg)
 	}
 }
 
-func (h *harness) stop(t *testing.T, d time.Duration) error {
+func (h *harness) stop(t testing.TB, d time.Duration) error {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	return h.ex.Stop(ctx)
 }
 
-func assertCallback(t *testing.T, cb xxljob.Callback, code int, msgPart string) {
+func assertCallback(t testing.TB, cb xxljob.Callback, code int, msgPart string) {
 	t.Helper()
 	if cb.HandleCode != code || !strings.Contains(cb.HandleMsg, msgPart) {
 		t.Errorf("callback of log %d = %d %q, want %d containing %q", cb.LogID, cb.HandleCode, cb.HandleMsg, code, msgPart)
@@ -214,7 +214,7 @@ func assertCallback(t *testing.T, cb xxljob.Callback, code int, msgPart string) 
 }
 
 // eventually polls cond until it holds, failing after d.
-func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
+func eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.NewTimer(d)
 	defer deadline.Stop()
@@ -229,7 +229,7 @@ func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
-func (h *harness) callRaw(t *testing.T, path, body string) answer {
+func (h *harness) callRaw(t testing.TB, path, body string) answer {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, h.url+path, strings.NewReader(body))
 	if err != nil {
