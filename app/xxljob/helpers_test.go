@@ -70,10 +70,10 @@ func (g *gate) awaitStart(t testing.TB, want int64) {
 
 // harness is an executor under test, served on a real local port.
 type harness struct {
-	ex    *xxljob.Executor
-	url   string
-	gate  *gate
-	dir   string
+	ex   *xxljob.Executor
+	url  string
+	gate *gate
+	dir  string
 	// unstick releases "stuck" runs, which ignore cancellation.
 	unstick func()
 }

@@ -56,7 +56,6 @@ func load(t testing.TB, h *harness, admin *fakeAdmin, first int64, n, jobs int) 
 	return lat
 }
 
-
 func pct(lat []time.Duration, p float64) time.Duration {
 	return lat[min(len(lat)-1, int(float64(len(lat))*p))]
 }
