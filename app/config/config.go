@@ -79,6 +79,7 @@ func Defaults() map[string]any {
 		"xxl-job.port":               9999,
 		"xxl-job.log_path":           "xxl_log",
 		"xxl-job.log_retention_days": 30,
+		"xxl-job.shutdown_timeout":   "30s",
 		"wechat.robot_base_url":      "https://qyapi.weixin.qq.com",
 		"nacos.group":                "DEFAULT_GROUP",
 		"nacos.timeout_ms":           3000,

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"gomicro/app/config"
+	"gomicro/app/logging"
+	"gomicro/app/xxljob"
+)
+
+// run wires the executor top to bottom and serves until ctx is cancelled,
+// then stops gracefully. Errors from bad config wrap config.ErrInvalid.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	flags := flag.NewFlagSet("job", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	path := flags.String("config", "", "config file (default $APP_CONFIG, else config_$APP_ENV.yaml)")
+	if err := flags.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return fmt.Errorf("%w: %w", config.ErrInvalid, err)
+	}
+
+	sel, err := config.Select(*path, ".", getenv)
+	if err != nil {
+		return err
+	}
+	loader, err := config.NewLoader(sel, environ(getenv))
+	if err != nil {
+		return err
+	}
+	// The Nacos layer joins here once app/nacos is wired (Build(remote)).
+	cfg, err := loader.Build(nil)
+	if err != nil {
+		return err
+	}
+	loc, err := time.LoadLocation(cfg.App.Timezone)
+	if err != nil {
+		return fmt.Errorf("%w: app.timezone: %w", config.ErrInvalid, err)
+	}
+
+	logs, err := logging.New(cfg.Log, logging.Options{Env: cfg.Env, Stdout: stdout})
+	if err != nil {
+		return fmt.Errorf("%w: %w", config.ErrInvalid, err)
+	}
+	defer logs.Close()
+	logger := logs.Logger().With().Str("app", cfg.App.Name).Str("env", cfg.Env).Logger()
+	ctx = logger.WithContext(ctx)
+	logger.Info().Interface("config", cfg.Masked()).Msg("config loaded")
+
+	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", cfg.XxlJob.Port))
+	if err != nil {
+		return fmt.Errorf("listen on xxl-job.port %d: %w", cfg.XxlJob.Port, err)
+	}
+	defer ln.Close()
+	ex, err := xxljob.New(cfg.XxlJob, xxljob.Options{
+		Port:      ln.Addr().(*net.TCPAddr).Port,
+		Location:  loc,
+		StopGrace: cfg.XxlJob.ShutdownTimeout * 3 / 4,
+	})
+	if err != nil {
+		return err
+	}
+	if err := registerTasks(ex); err != nil {
+		return err
+	}
+	return serve(ctx, ex, ln, cfg.XxlJob.ShutdownTimeout)
+}
+
+// registerTasks is the task list: one line per task. The demo items report
+// (app/demo), the WeCom report (app/wecom) and the Nacos refresh (app/nacos)
+// are added here once those modules are wired into this binary:
+//
+//	ex.Register("demo_items_report_task", xxljob.DemoItemsReport(items)),
+//	ex.Register("wecom_report_task", xxljob.WecomReport(robot)),
+//	ex.Register("refresh_nacos_config_task", xxljob.RefreshNacosConfig(source)),
+func registerTasks(ex *xxljob.Executor) error {
+	return errors.Join(
+		ex.Register("demo_task", xxljob.DemoTask),
+	)
+}
+
+// serve runs the HTTP server and the executor until ctx is done or the
+// server fails, then stops the executor (which still answers /log and /kill
+// while it drains) before closing the server.
+func serve(ctx context.Context, ex *xxljob.Executor, ln net.Listener, timeout time.Duration) error {
+	srv := &http.Server{Handler: ex.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	if err := ex.Start(ctx); err != nil {
+		return errors.Join(err, srv.Close())
+	}
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		zerolog.Ctx(ctx).Info().Msg("stopping: signal received")
+	case serveErr = <-served:
+		serveErr = fmt.Errorf("serve executor: %w", serveErr)
+	}
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	stopErr := ex.Stop(stopCtx)
+	shutErr := srv.Shutdown(stopCtx)
+	if errors.Is(shutErr, http.ErrServerClosed) {
+		shutErr = nil
+	}
+	return errors.Join(serveErr, stopErr, shutErr)
+}
+
+// environ is the process environment as getenv sees it: the APP_* names
+// present, with the values getenv returns for them.
+func environ(getenv func(string) string) []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "APP_") {
+			out = append(out, name+"="+getenv(name))
+		}
+	}
+	return out
+}
