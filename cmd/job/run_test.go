@@ -55,7 +55,9 @@ func TestRunServesRegistersAndStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"-config", path}, func(string) string { return "" }, io.Discard, io.Discard) }()
+	go func() {
+		done <- run(ctx, []string{"-config", path}, func(string) string { return "" }, io.Discard, io.Discard)
+	}()
 
 	next := func(prefix string) string {
 		t.Helper()
