@@ -37,6 +37,9 @@ type Server struct {
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout" json:"shutdown_timeout" validate:"min=0"`
 	ReadTimeout     time.Duration `koanf:"read_timeout" json:"read_timeout" validate:"min=0"`
 	WriteTimeout    time.Duration `koanf:"write_timeout" json:"write_timeout" validate:"min=0"`
+	// TrustedProxies lists proxy CIDRs whose X-Forwarded-For is believed
+	// for the client IP; empty trusts none.
+	TrustedProxies []string `koanf:"trusted_proxies" json:"trusted_proxies" validate:"dive,cidr|ip"`
 }
 
 // Log configures zerolog output on stdout and in dated files.
