@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -20,8 +19,9 @@ import (
 )
 
 // run wires the executor top to bottom and serves until ctx is cancelled,
-// then stops gracefully. Errors from bad config wrap config.ErrInvalid.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// then stops gracefully. environ is the process environment (os.Environ()),
+// as cmd/server takes it. Errors from bad config wrap config.ErrInvalid.
+func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
 	flags := flag.NewFlagSet("job", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	path := flags.String("config", "", "config file (default $APP_CONFIG, else config_$APP_ENV.yaml)")
@@ -32,11 +32,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("%w: %w", config.ErrInvalid, err)
 	}
 
-	sel, err := config.Select(*path, ".", getenv)
+	if flags.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", config.ErrInvalid, flags.Arg(0))
+	}
+	sel, err := config.Select(*path, ".", getenvFrom(environ))
 	if err != nil {
 		return err
 	}
-	loader, err := config.NewLoader(sel, environ(getenv))
+	loader, err := config.NewLoader(sel, environ)
 	if err != nil {
 		return err
 	}
@@ -57,7 +60,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer logs.Close()
 	logger := logs.Logger().With().Str("app", cfg.App.Name).Str("env", cfg.Env).Logger()
 	ctx = logger.WithContext(ctx)
-	logger.Info().Interface("config", cfg.Masked()).Msg("config loaded")
+	logger.Info().Str("config_file", sel.Path).Interface("config", cfg.Masked()).Msg("config loaded")
 
 	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", cfg.XxlJob.Port))
 	if err != nil {
@@ -118,15 +121,14 @@ func serve(ctx context.Context, ex *xxljob.Executor, ln net.Listener, timeout ti
 	return errors.Join(serveErr, stopErr, shutErr)
 }
 
-// environ is the process environment as getenv sees it: the APP_* names
-// present, with the values getenv returns for them.
-func environ(getenv func(string) string) []string {
-	var out []string
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "APP_") {
-			out = append(out, name+"="+getenv(name))
+// getenvFrom looks names up in environ, so tests pass their own.
+func getenvFrom(environ []string) func(string) string {
+	return func(key string) string {
+		for _, kv := range environ {
+			if k, v, ok := strings.Cut(kv, "="); ok && k == key {
+				return v
+			}
 		}
+		return ""
 	}
-	return out
 }

@@ -22,15 +22,17 @@ func TestRunRejectsBadConfig(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		args []string
-		env  map[string]string
+		env  []string
 	}{
-		{"unknown env", nil, map[string]string{"APP_ENV": "staging"}},
+		{"unknown env", nil, []string{"APP_ENV=staging"}},
+		{"bad override", []string{"-config", writeConfig(t, "", 0)}, []string{"APP_XXL_JOB_PORT=99999"}},
+		{"stray argument", []string{"-config", writeConfig(t, "", 0), "serve"}, nil},
 		{"missing file", []string{"-config", filepath.Join(t.TempDir(), "none.yaml")}, nil},
 		{"bad flag", []string{"-nope"}, nil},
 		{"bad admin url", []string{"-config", writeConfig(t, "ftp://admin", 0)}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := run(context.Background(), tc.args, func(k string) string { return tc.env[k] }, io.Discard, io.Discard)
+			err := run(context.Background(), tc.args, tc.env, io.Discard, io.Discard)
 			if !errors.Is(err, config.ErrInvalid) {
 				t.Fatalf("run = %v, want config.ErrInvalid (exit 2)", err)
 			}
@@ -56,7 +58,7 @@ func TestRunServesRegistersAndStops(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-config", path}, func(string) string { return "" }, io.Discard, io.Discard)
+		done <- run(ctx, []string{"-config", path}, nil, io.Discard, io.Discard)
 	}()
 
 	next := func(prefix string) string {
