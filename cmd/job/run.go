@@ -18,6 +18,9 @@ import (
 	"gomicro/app/xxljob"
 )
 
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
 // run wires the executor top to bottom and serves until ctx is cancelled,
 // then stops gracefully. environ is the process environment (os.Environ()),
 // as cmd/server takes it. Errors from bad config wrap config.ErrInvalid.
@@ -58,9 +61,9 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		return fmt.Errorf("%w: %w", config.ErrInvalid, err)
 	}
 	defer logs.Close()
-	logger := logs.Logger().With().Str("app", cfg.App.Name).Str("env", cfg.Env).Logger()
+	logger := logs.Logger().With().Str("app", cfg.App.Name).Logger()
 	ctx = logger.WithContext(ctx)
-	logger.Info().Str("config_file", sel.Path).Interface("config", cfg.Masked()).Msg("config loaded")
+	logger.Info().Str("config_file", sel.Path).Interface("config", cfg.Masked()).Str("env", sel.Env).Str("version", version).Msg("config loaded")
 
 	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", cfg.XxlJob.Port))
 	if err != nil {
