@@ -52,7 +52,7 @@ type sender struct {
 	retry time.Duration
 
 	in      chan Callback
-	flush   chan struct{}
+	flush   chan context.Context
 	done    chan struct{}
 	mu      sync.Mutex
 	stopped bool
@@ -67,7 +67,7 @@ type batch struct {
 
 func newSender(admin *adminClient, dir string, retry time.Duration) *sender {
 	return &sender{admin: admin, dir: dir, retry: retry,
-		in: make(chan Callback, 1024), flush: make(chan struct{}), done: make(chan struct{})}
+		in: make(chan Callback, 1024), flush: make(chan context.Context), done: make(chan struct{})}
 }
 
 // start loads the spool left by an earlier process and starts delivering.
@@ -86,8 +86,9 @@ func (s *sender) start(ctx context.Context) error {
 // enqueue hands over a result; it blocks only while the buffer is full.
 func (s *sender) enqueue(cb Callback) { s.in <- cb }
 
-// stop makes a last delivery attempt and ends the sender; what the admins
-// did not accept stays in the spool for the next start.
+// stop makes a last delivery attempt, bounded by ctx, and ends the sender.
+// Everything handed over is on disk before that attempt, so what the admins
+// did not accept is delivered by the next start.
 func (s *sender) stop(ctx context.Context) {
 	s.mu.Lock()
 	if s.stopped {
@@ -96,19 +97,15 @@ func (s *sender) stop(ctx context.Context) {
 	}
 	s.stopped = true
 	s.mu.Unlock()
-	select {
-	case s.flush <- struct{}{}:
-		<-s.done
-	case <-s.done:
-	case <-ctx.Done():
-	}
+	s.flush <- ctx // the loop takes it after at most one delivery attempt
+	<-s.done
 }
 
 func (s *sender) loop(ctx context.Context, pending []batch) {
 	defer close(s.done)
 	log := zerolog.Ctx(ctx)
 	var wait <-chan time.Time // non-nil while backing off after a failure
-	deliver := func() {
+	deliver := func(ctx context.Context) {
 		var err error
 		if pending, err = s.send(ctx, pending); err != nil {
 			log.Warn().Err(err).Int("batches", len(pending)).Msg("xxl-job callback not accepted, kept on disk for retry")
@@ -116,19 +113,19 @@ func (s *sender) loop(ctx context.Context, pending []batch) {
 		}
 	}
 	if len(pending) > 0 {
-		deliver()
+		deliver(ctx)
 	}
 	for {
 		select {
 		case cb := <-s.in:
 			pending = s.accept(ctx, pending, s.drain(cb))
 			if wait == nil {
-				deliver()
+				deliver(ctx)
 			}
 		case <-wait:
 			wait = nil
-			deliver()
-		case <-s.flush:
+			deliver(ctx)
+		case stopCtx := <-s.flush:
 			for {
 				select {
 				case cb := <-s.in:
@@ -139,7 +136,11 @@ func (s *sender) loop(ctx context.Context, pending []batch) {
 				break
 			}
 			if len(pending) > 0 {
-				deliver()
+				// the loop's ctx carries the logger; stopCtx bounds the attempt
+				last, cancel := context.WithCancel(ctx)
+				defer context.AfterFunc(stopCtx, cancel)()
+				defer cancel()
+				deliver(last)
 			}
 			return
 		}
