@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 	xxl "github.com/xxl-job/xxl-job-executor-go"
@@ -84,6 +85,7 @@ func (e *Executor) report(r *run, code int64, msg string, dur time.Duration) {
 	if !r.reported.CompareAndSwap(false, true) {
 		return
 	}
+	msg = truncate(msg, maxHandleMsg)
 	e.metrics.observe(r.req.ExecutorHandler, code, dur)
 	e.sender.enqueue(newCallback(r.req, code, msg))
 }
@@ -91,6 +93,21 @@ func (e *Executor) report(r *run, code int64, msg string, dur time.Duration) {
 // reportQueuedKill reports a trigger that was killed before it started.
 func (e *Executor) reportQueuedKill(r *run, reason string) {
 	e.report(r, codeFail, reason+msgQueuedKilled, 0)
+}
+
+// maxHandleMsg caps handleMsg as the Java executor does, so a huge task
+// result or error cannot bloat the admin's log table.
+const maxHandleMsg = 50000
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
 
 // runTraceID derives a run's trace id from its log id: 32 hex digits, a

@@ -116,6 +116,9 @@ func start(t testing.TB, s setup) *harness {
 		"panic": func(context.Context, *xxl.RunReq) (string, error) {
 			panic("boom in task")
 		},
+		"echo": func(_ context.Context, req *xxl.RunReq) (string, error) {
+			return req.ExecutorParams, nil
+		},
 		"stuck": func(_ context.Context, req *xxl.RunReq) (string, error) {
 			g.started <- req.LogID
 			<-stuck

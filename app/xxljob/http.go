@@ -127,6 +127,10 @@ func validateRun(req *xxl.RunReq) error {
 		return errors.New("invalid request: logId must be positive")
 	case req.ExecutorHandler == "":
 		return errors.New("invalid request: executorHandler is required")
+	case req.GlueType != "" && req.GlueType != "BEAN":
+		// GLUE and script jobs carry code for a JVM or a shell; this
+		// executor runs registered Go tasks only.
+		return fmt.Errorf("glueType[%s] is not valid.", req.GlueType)
 	case req.ExecutorTimeout < 0:
 		return errors.New("invalid request: executorTimeout must not be negative")
 	case req.BroadcastTotal < 0 || req.BroadcastIndex < 0 ||

@@ -32,7 +32,7 @@ const (
 	msgTimeout       = "job execute timeout "
 	reasonAdminKill  = "scheduling center kill job."
 	reasonCover      = "block strategy effect：Cover Early"
-	reasonNewHandler = "change job handler, and terminate the old job thread."
+	reasonNewHandler = "change jobhandler or glue type, and terminate the old job thread."
 	msgIdleBusy      = "job thread is running or has trigger queue."
 )
 

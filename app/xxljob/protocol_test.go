@@ -124,6 +124,7 @@ func TestBadRequestsAnswerObjects(t *testing.T) {
 		{"no job id", runReq(0, 1, "demo_task", "", ""), "jobId must be positive"},
 		{"bad shard", xxl.RunReq{JobID: 1, LogID: 1, ExecutorHandler: "demo_task", BroadcastIndex: 2, BroadcastTotal: 2}, "broadcastIndex"},
 		{"not json", "{", "invalid request"},
+		{"glue job", xxl.RunReq{JobID: 1, LogID: 1, ExecutorHandler: "demo_task", GlueType: "GLUE_SHELL"}, "glueType[GLUE_SHELL] is not valid."},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var a answer

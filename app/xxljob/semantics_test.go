@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"gomicro/app/xxljob"
 )
@@ -183,3 +184,24 @@ func TestStopReportsRunsIgnoringCancellation(t *testing.T) {
 }
 
 func xxljobOptionsGrace(d time.Duration) xxljob.Options { return xxljob.Options{StopGrace: d} }
+
+func TestNewHandlerOnSameJobReplacesTheOld(t *testing.T) {
+	admin := newFakeAdmin(t, testToken)
+	h := start(t, setup{admins: admin.srv.URL})
+	h.mustTrigger(t, runReq(8, 1, "gate", "", "SERIAL_EXECUTION"))
+	h.gate.awaitStart(t, 1)
+	h.mustTrigger(t, runReq(8, 2, "echo", "new handler", "SERIAL_EXECUTION"))
+	cbs := admin.awaitCallbacks(t, 1, 2)
+	assertCallback(t, cbs[1], 500, "change jobhandler or glue type, and terminate the old job thread. [job running, killed]")
+	assertCallback(t, cbs[2], 200, "new handler")
+}
+
+func TestHandleMsgCappedLikeJava(t *testing.T) {
+	admin := newFakeAdmin(t, testToken)
+	h := start(t, setup{admins: admin.srv.URL})
+	h.mustTrigger(t, runReq(9, 1, "echo", strings.Repeat("é", 30000), ""))
+	cb := admin.awaitCallbacks(t, 1)[1]
+	if len(cb.HandleMsg) != 50000+3 || !strings.HasSuffix(cb.HandleMsg, "...") || !utf8.ValidString(cb.HandleMsg) {
+		t.Errorf("handleMsg of %d bytes, want 50000 valid UTF-8 bytes and ...", len(cb.HandleMsg))
+	}
+}
