@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	xxl "github.com/xxl-job/xxl-job-executor-go"
 )
@@ -47,9 +48,10 @@ func callbackDir(logPath string) string { return filepath.Join(logPath, "callbac
 // down and the executor restarting. One goroutine owns all pending batches,
 // so this process never sends a callback twice.
 type sender struct {
-	admin *adminClient
-	dir   string
-	retry time.Duration
+	admin   *adminClient
+	dir     string
+	retry   time.Duration
+	pending prometheus.Gauge
 
 	in      chan Callback
 	flush   chan context.Context
@@ -65,8 +67,8 @@ type batch struct {
 	cbs  []Callback
 }
 
-func newSender(admin *adminClient, dir string, retry time.Duration) *sender {
-	return &sender{admin: admin, dir: dir, retry: retry,
+func newSender(admin *adminClient, dir string, retry time.Duration, pending prometheus.Gauge) *sender {
+	return &sender{admin: admin, dir: dir, retry: retry, pending: pending,
 		in: make(chan Callback, 1024), flush: make(chan context.Context), done: make(chan struct{})}
 }
 
@@ -107,7 +109,9 @@ func (s *sender) loop(ctx context.Context, pending []batch) {
 	var wait <-chan time.Time // non-nil while backing off after a failure
 	deliver := func(ctx context.Context) {
 		var err error
-		if pending, err = s.send(ctx, pending); err != nil {
+		pending, err = s.send(ctx, pending)
+		s.pending.Set(float64(count(pending)))
+		if err != nil {
 			log.Warn().Err(err).Int("batches", len(pending)).Msg("xxl-job callback not accepted, kept on disk for retry")
 			wait = time.After(s.retry)
 		}
@@ -145,6 +149,14 @@ func (s *sender) loop(ctx context.Context, pending []batch) {
 			return
 		}
 	}
+}
+
+func count(bs []batch) int {
+	n := 0
+	for _, b := range bs {
+		n += len(b.cbs)
+	}
+	return n
 }
 
 // drain returns cb and whatever else is waiting, up to one batch.

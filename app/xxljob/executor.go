@@ -150,7 +150,7 @@ func New(cfg config.XxlJob, opts Options) (*Executor, error) {
 		address:  addr,
 		admin:    admin,
 		logs:     newRunLogs(cfg.LogPath, opts.Location, opts.Now, opts.LogPageLines),
-		sender:   newSender(admin, callbackDir(cfg.LogPath), opts.Retry),
+		sender:   newSender(admin, callbackDir(cfg.LogPath), opts.Retry, m.pending),
 		metrics:  m,
 		handlers: map[string]Handler{},
 		workers:  map[int64]*worker{},

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -252,3 +253,21 @@ func (h *harness) callRaw(t testing.TB, path, body string) answer {
 }
 
 func itoa(n int) string { return fmt.Sprint(n) }
+
+// metric returns the value of an unlabelled series on /metrics.
+func metric(t testing.TB, h *harness, name string) string {
+	t.Helper()
+	resp, err := http.Get(h.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			return v
+		}
+	}
+	t.Fatalf("/metrics has no %s", name)
+	return ""
+}

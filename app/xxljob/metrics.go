@@ -16,6 +16,7 @@ type metrics struct {
 	runs     *prometheus.CounterVec
 	failures *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	pending  prometheus.Gauge
 }
 
 func newMetrics() (*metrics, error) {
@@ -31,8 +32,11 @@ func newMetrics() (*metrics, error) {
 			Name: "xxljob_run_duration_seconds", Help: "Time tasks ran, by handler.",
 			Buckets: prometheus.ExponentialBuckets(0.005, 4, 10),
 		}, []string{"handler"}),
+		pending: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "xxljob_callbacks_pending", Help: "Results not yet accepted by any admin (in memory and spooled).",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.runs, m.failures, m.duration,
+	for _, c := range []prometheus.Collector{m.runs, m.failures, m.duration, m.pending,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		if err := m.reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register metrics: %w", err)

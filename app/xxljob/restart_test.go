@@ -21,6 +21,9 @@ func TestCallbackSurvivesAdminDownAndRestartExactlyOnce(t *testing.T) {
 	eventually(t, 10*time.Second, "callback refused and spooled", func() bool {
 		return spooled() == 1 && admin.attemptsOf("/api/callback") >= 2
 	})
+	if got := metric(t, first, "xxljob_callbacks_pending"); got != "1" {
+		t.Errorf("xxljob_callbacks_pending = %s while the admin is down, want 1", got)
+	}
 	if err := first.stop(t, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
