@@ -117,6 +117,9 @@ func start(t testing.TB, s setup) *harness {
 		"panic": func(context.Context, *xxl.RunReq) (string, error) {
 			panic("boom in task")
 		},
+		"library": xxljob.TaskFunc(func(_ context.Context, req *xxl.RunReq) string {
+			return "library task got " + req.ExecutorParams
+		}),
 		"echo": func(_ context.Context, req *xxl.RunReq) (string, error) {
 			return req.ExecutorParams, nil
 		},

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
-	"time"
 
 	xxl "github.com/xxl-job/xxl-job-executor-go"
 )
@@ -50,7 +49,6 @@ func (k killError) Error() string { return k.reason }
 type run struct {
 	req      *xxl.RunReq
 	handler  Handler
-	queuedAt time.Time
 	ctx      context.Context
 	cancel   context.CancelCauseFunc
 	reported atomic.Bool
@@ -117,7 +115,7 @@ func (e *Executor) trigger(req *xxl.RunReq) (int64, string) {
 		go e.work(w)
 	}
 	e.seen.add(req.LogID)
-	w.queue = append(w.queue, &run{req: req, handler: h, queuedAt: e.opts.Now()})
+	w.queue = append(w.queue, &run{req: req, handler: h})
 	e.mu.Unlock()
 	for _, r := range killed {
 		e.reportQueuedKill(r, reason)

@@ -113,14 +113,16 @@ func TestTimeoutKillPanicDuplicate(t *testing.T) {
 		t.Errorf("duplicate answered %d %q", a.Code, a.Msg)
 	}
 	h.mustTrigger(t, runReq(5, 51, "demo_task", `{"fail":true}`, ""))
+	h.mustTrigger(t, runReq(6, 61, "library", "p", ""))
 
-	cbs := admin.awaitCallbacks(t, 11, 21, 22, 31, 41, 51)
+	cbs := admin.awaitCallbacks(t, 11, 21, 22, 31, 41, 51, 61)
 	assertCallback(t, cbs[11], 502, "job execute timeout")
 	assertCallback(t, cbs[21], 500, "scheduling center kill job. [job running, killed]")
 	assertCallback(t, cbs[22], 500, "scheduling center kill job. [job not executed, in the job queue, killed.]")
 	assertCallback(t, cbs[31], 500, "task panic: boom in task")
 	assertCallback(t, cbs[41], 200, "demo_task ok")
 	assertCallback(t, cbs[51], 500, "fail=true")
+	assertCallback(t, cbs[61], 200, "library task got p")
 	if a := h.trigger(t, runReq(4, 41, "demo_task", "", "")); a.Code != 500 {
 		t.Errorf("duplicate of a finished run answered %d %q", a.Code, a.Msg)
 	}
