@@ -131,7 +131,7 @@ func New(cfg config.XxlJob, opts Options) (*Executor, error) {
 	if port == 0 {
 		port = cfg.Port
 	}
-	addr, err := advertise(cfg.Address, port)
+	addr, err := advertise(cfg.Address, port, len(admins) > 0)
 	if err != nil {
 		return nil, err
 	}
