@@ -86,6 +86,7 @@ func Defaults() map[string]any {
 		"xxl-job.port":               9999,
 		"xxl-job.log_path":           "xxl_log",
 		"xxl-job.log_retention_days": 30,
+		"xxl-job.shutdown_timeout":   "30s",
 		"wechat.robot_base_url":      "https://qyapi.weixin.qq.com",
 		"wechat.queue_size":          100,
 		"wechat.timeout":             "10s",

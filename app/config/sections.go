@@ -32,6 +32,9 @@ type XxlJob struct {
 	Address          string `koanf:"address" json:"address"`
 	LogPath          string `koanf:"log_path" json:"log_path"`
 	LogRetentionDays int    `koanf:"log_retention_days" json:"log_retention_days" validate:"min=0"`
+	// ShutdownTimeout bounds a graceful stop: running tasks get three
+	// quarters of it to finish, the rest is for cancelling and reporting.
+	ShutdownTimeout time.Duration `koanf:"shutdown_timeout" json:"shutdown_timeout" validate:"min=0"`
 }
 
 // WeChat configures WeCom group robots.

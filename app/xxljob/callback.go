@@ -1,0 +1,265 @@
+package xxljob
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+	xxl "github.com/xxl-job/xxl-job-executor-go"
+)
+
+const maxBatch = 100
+
+// Callback is one element of POST {admin}/api/callback: the JSON of the
+// library's (unexported) callElement, handleCode/handleMsg for admin 2.3+
+// and executeResult for older admins.
+type Callback struct {
+	LogID         int64              `json:"logId"`
+	LogDateTim    int64              `json:"logDateTim"`
+	ExecuteResult *xxl.ExecuteResult `json:"executeResult,omitempty"`
+	HandleCode    int                `json:"handleCode"`
+	HandleMsg     string             `json:"handleMsg"`
+}
+
+func newCallback(req *xxl.RunReq, code int64, msg string) Callback {
+	return Callback{
+		LogID: req.LogID, LogDateTim: req.LogDateTime,
+		ExecuteResult: &xxl.ExecuteResult{Code: code, Msg: msg},
+		HandleCode:    int(code), HandleMsg: msg,
+	}
+}
+
+func callbackDir(logPath string) string { return filepath.Join(logPath, "callbacklog") }
+
+// sender delivers callbacks. Callbacks are grouped into batches as they
+// arrive; each batch is written to one spool file before its first attempt
+// and removed once an admin accepted it, so callbacks survive admins being
+// down and the executor restarting. One goroutine owns all pending batches,
+// so this process never sends a callback twice.
+type sender struct {
+	admin   *adminClient
+	dir     string
+	retry   time.Duration
+	pending prometheus.Gauge
+
+	in      chan Callback
+	flush   chan context.Context
+	done    chan struct{}
+	mu      sync.Mutex
+	stopped bool
+	seq     int // spool file names, unique within this process
+}
+
+// batch is one spool file and the callbacks it holds.
+type batch struct {
+	file string
+	cbs  []Callback
+}
+
+func newSender(admin *adminClient, dir string, retry time.Duration, pending prometheus.Gauge) *sender {
+	return &sender{admin: admin, dir: dir, retry: retry, pending: pending,
+		in: make(chan Callback, 1024), flush: make(chan context.Context), done: make(chan struct{})}
+}
+
+// start loads the spool left by an earlier process and starts delivering.
+func (s *sender) start(ctx context.Context) error {
+	if err := os.MkdirAll(s.dir, 0o755); err != nil {
+		return fmt.Errorf("create callback spool: %w", err)
+	}
+	pending, err := s.load(ctx)
+	if err != nil {
+		return err
+	}
+	go s.loop(ctx, pending)
+	return nil
+}
+
+// enqueue hands over a result; it blocks only while the buffer is full.
+func (s *sender) enqueue(cb Callback) { s.in <- cb }
+
+// stop makes a last delivery attempt, bounded by ctx, and ends the sender.
+// Everything handed over is on disk before that attempt, so what the admins
+// did not accept is delivered by the next start.
+func (s *sender) stop(ctx context.Context) {
+	s.mu.Lock()
+	if s.stopped {
+		s.mu.Unlock()
+		return
+	}
+	s.stopped = true
+	s.mu.Unlock()
+	s.flush <- ctx // the loop takes it after at most one delivery attempt
+	<-s.done
+}
+
+func (s *sender) loop(ctx context.Context, pending []batch) {
+	defer close(s.done)
+	log := zerolog.Ctx(ctx)
+	var wait <-chan time.Time // non-nil while backing off after a failure
+	deliver := func(ctx context.Context) {
+		var err error
+		pending, err = s.send(ctx, pending)
+		s.pending.Set(float64(count(pending)))
+		if err != nil {
+			log.Warn().Err(err).Int("batches", len(pending)).Msg("xxl-job callback not accepted, kept on disk for retry")
+			wait = time.After(s.retry)
+		}
+	}
+	if len(pending) > 0 {
+		deliver(ctx)
+	}
+	for {
+		select {
+		case cb := <-s.in:
+			pending = s.accept(ctx, pending, s.drain(cb))
+			if wait == nil {
+				deliver(ctx)
+			}
+		case <-wait:
+			wait = nil
+			deliver(ctx)
+		case stopCtx := <-s.flush:
+			for {
+				select {
+				case cb := <-s.in:
+					pending = s.accept(ctx, pending, s.drain(cb))
+					continue
+				default:
+				}
+				break
+			}
+			if len(pending) > 0 {
+				// the loop's ctx carries the logger; stopCtx bounds the attempt
+				last, cancel := context.WithCancel(ctx)
+				defer context.AfterFunc(stopCtx, cancel)()
+				defer cancel()
+				deliver(last)
+			}
+			return
+		}
+	}
+}
+
+func count(bs []batch) int {
+	n := 0
+	for _, b := range bs {
+		n += len(b.cbs)
+	}
+	return n
+}
+
+// drain returns cb and whatever else is waiting, up to one batch.
+func (s *sender) drain(cb Callback) []Callback {
+	cbs := []Callback{cb}
+	for len(cbs) < maxBatch {
+		select {
+		case cb := <-s.in:
+			cbs = append(cbs, cb)
+		default:
+			return cbs
+		}
+	}
+	return cbs
+}
+
+// accept writes cbs to the spool as one batch and adds it to pending.
+func (s *sender) accept(ctx context.Context, pending []batch, cbs []Callback) []batch {
+	if len(s.admin.urls) == 0 {
+		for _, cb := range cbs {
+			zerolog.Ctx(ctx).Info().Int64("log_id", cb.LogID).Int("handle_code", cb.HandleCode).
+				Msg("xxl-job callback dropped: no admin configured (xxl-job.url)")
+		}
+		return pending
+	}
+	s.seq++
+	b := batch{file: filepath.Join(s.dir, fmt.Sprintf("%d-%d-%d.json", time.Now().UnixNano(), s.seq, cbs[0].LogID)), cbs: cbs}
+	if err := persist(b); err != nil {
+		zerolog.Ctx(ctx).Error().Err(err).Int("callbacks", len(cbs)).Msg("xxl-job callback spool write failed; held in memory only")
+	}
+	return append(pending, b)
+}
+
+// send posts pending batches in order until an admin refuses; it returns
+// what is left.
+func (s *sender) send(ctx context.Context, pending []batch) ([]batch, error) {
+	for len(pending) > 0 {
+		b := pending[0]
+		if err := s.admin.post(ctx, "api/callback", b.cbs); err != nil {
+			return pending, err
+		}
+		if err := os.Remove(b.file); err != nil && !errors.Is(err, os.ErrNotExist) {
+			zerolog.Ctx(ctx).Error().Err(err).Str("file", b.file).Msg("xxl-job callbacks delivered but their spool file stays")
+		}
+		pending = pending[1:]
+	}
+	return pending, nil
+}
+
+// persist writes b atomically: a crash leaves no file or the whole batch.
+func persist(b batch) error {
+	raw, err := json.Marshal(b.cbs)
+	if err != nil {
+		return fmt.Errorf("encode callbacks: %w", err)
+	}
+	tmp := b.file + ".tmp"
+	if err := os.WriteFile(tmp, raw, 0o644); err != nil {
+		return fmt.Errorf("write callbacks: %w", err)
+	}
+	if err := os.Rename(tmp, b.file); err != nil {
+		return fmt.Errorf("write callbacks: %w", err)
+	}
+	return nil
+}
+
+// load reads the spool, oldest batch first (names start with the time they
+// were written). A file that does not decode is renamed to .bad and logged,
+// never silently dropped.
+func (s *sender) load(ctx context.Context) ([]batch, error) {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil, fmt.Errorf("read callback spool: %w", err)
+	}
+	var out []batch
+	n := 0
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".json") {
+			continue
+		}
+		p := filepath.Join(s.dir, e.Name())
+		var cbs []Callback
+		raw, err := os.ReadFile(p)
+		if err == nil {
+			err = json.Unmarshal(raw, &cbs)
+		}
+		if err != nil || len(cbs) == 0 {
+			zerolog.Ctx(ctx).Error().Err(err).Str("file", p).Msg("xxl-job callback spool file unreadable, moved aside")
+			_ = os.Rename(p, p+".bad")
+			continue
+		}
+		out = append(out, batch{file: p, cbs: cbs})
+		n += len(cbs)
+	}
+	slices.SortFunc(out, func(a, b batch) int { return cmp.Compare(spoolTime(a.file), spoolTime(b.file)) })
+	if n > 0 {
+		zerolog.Ctx(ctx).Info().Int("callbacks", n).Msg("xxl-job callbacks left by the last run will be delivered")
+	}
+	return out, nil
+}
+
+// spoolTime is the write time a spool file name starts with.
+func spoolTime(file string) int64 {
+	head, _, _ := strings.Cut(filepath.Base(file), "-")
+	n, _ := strconv.ParseInt(head, 10, 64)
+	return n
+}

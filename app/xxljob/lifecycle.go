@@ -1,0 +1,120 @@
+package xxljob
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Start loads callbacks left on disk by an earlier process, begins
+// delivering callbacks, registering with the admin every Beat and removing
+// old run logs. Runs and loops log through zerolog.Ctx(ctx); cancelling ctx
+// does not stop them, Stop does. It returns an error when called twice or
+// when the callback spool cannot be read.
+func (e *Executor) Start(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.started {
+		return errors.New("start executor: already started")
+	}
+	if e.cfg.AccessToken == "" {
+		zerolog.Ctx(ctx).Warn().Msg("xxl-job.access_token is empty: executor endpoints accept any caller")
+	}
+	// Runs and the sender outlive ctx: Stop ends them in order.
+	base := context.WithoutCancel(ctx)
+	if err := e.sender.start(base); err != nil {
+		return fmt.Errorf("start executor: %w", err)
+	}
+	loops, cancel := context.WithCancel(base)
+	e.started, e.base, e.cancel = true, base, cancel
+	e.loops.Add(2)
+	go e.registryLoop(loops)
+	go e.cleanLoop(loops)
+	zerolog.Ctx(ctx).Info().Str("address", e.address).Strs("admins", e.admin.urls).
+		Str("app_name", e.cfg.AppName).Msg("xxl-job executor started")
+	return nil
+}
+
+// Stop shuts the executor down: it stops taking runs, deregisters from the
+// admin, reports queued triggers as killed, lets running tasks finish for
+// StopGrace, then cancels them and reports them killed, and finally hands
+// every callback to the admin or leaves it on disk for the next start. It
+// returns ctx's error when tasks ignored cancellation past ctx's deadline
+// (they are reported killed anyway).
+func (e *Executor) Stop(ctx context.Context) error {
+	e.mu.Lock()
+	if !e.started || e.stopping {
+		e.mu.Unlock()
+		return nil
+	}
+	e.stopping = true
+	var killed []*run
+	for id, w := range e.workers {
+		killed = append(killed, w.takeQueue()...)
+		delete(e.workers, id)
+	}
+	e.mu.Unlock()
+
+	log := zerolog.Ctx(e.base)
+	e.cancel() // the registry and retention loops only
+	e.loops.Wait()
+	e.registryRemove(ctx)
+	for _, r := range killed {
+		e.reportQueuedKill(r, "executor stopping.")
+	}
+
+	var err error
+	if !waitTimeout(&e.runs, e.opts.StopGrace, ctx.Done()) {
+		log.Warn().Msg("xxl-job stop: cancelling runs still going after the grace period")
+		e.cancelRunning()
+		if !waitTimeout(&e.runs, -1, ctx.Done()) {
+			err = fmt.Errorf("stop executor: runs ignored cancellation: %w", ctx.Err())
+			e.reportStuck()
+		}
+	}
+	e.sender.stop(ctx)
+	log.Info().Msg("xxl-job executor stopped")
+	return err
+}
+
+// cancelRunning cancels every run still executing after the grace period.
+func (e *Executor) cancelRunning() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, r := range e.running() {
+		r.cancel(errStopping)
+	}
+}
+
+// reportStuck reports runs that did not return after cancellation; their
+// late return is then dropped.
+func (e *Executor) reportStuck() {
+	e.mu.Lock()
+	rs := e.running()
+	e.mu.Unlock()
+	for _, r := range rs {
+		e.report(r, codeFail, "executor stopping. [job running, killed]", 0)
+	}
+}
+
+// waitTimeout waits for wg, at most d (d < 0: no limit) and until done.
+func waitTimeout(wg interface{ Wait() }, d time.Duration, done <-chan struct{}) bool {
+	ch := make(chan struct{})
+	go func() { wg.Wait(); close(ch) }()
+	var timeout <-chan time.Time
+	if d >= 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case <-ch:
+		return true
+	case <-timeout:
+	case <-done:
+	}
+	return false
+}

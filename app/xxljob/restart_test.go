@@ -1,0 +1,73 @@
+package xxljob_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestCallbackSurvivesAdminDownAndRestartExactlyOnce(t *testing.T) {
+	admin := newFakeAdmin(t, testToken)
+	admin.setDown(true)
+	dir := t.TempDir()
+	spooled := func() int {
+		entries, _ := os.ReadDir(filepath.Join(dir, "callbacklog"))
+		return len(entries)
+	}
+
+	first := start(t, setup{admins: admin.srv.URL, logPath: dir})
+	first.mustTrigger(t, runReq(1, 77, "demo_task", `{"lines":2}`, ""))
+	eventually(t, 10*time.Second, "callback refused and spooled", func() bool {
+		return spooled() == 1 && admin.attemptsOf("/api/callback") >= 2
+	})
+	if got := metric(t, first, "xxljob_callbacks_pending"); got != "1" {
+		t.Errorf("xxljob_callbacks_pending = %s while the admin is down, want 1", got)
+	}
+	if err := first.stop(t, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if n := spooled(); n != 1 {
+		t.Fatalf("%d spool files after stop, want the callback left on disk", n)
+	}
+
+	admin.setDown(false)
+	second := start(t, setup{admins: admin.srv.URL, logPath: dir})
+	cb := admin.awaitCallbacks(t, 77)[77]
+	assertCallback(t, cb, 200, "demo_task ok")
+	eventually(t, 5*time.Second, "spool file removed", func() bool { return spooled() == 0 })
+	if err := second.stop(t, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	// A third start finds nothing left to send.
+	third := start(t, setup{admins: admin.srv.URL, logPath: dir})
+	if err := third.stop(t, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if n := admin.count(77); n != 1 {
+		t.Errorf("callback of log 77 accepted %d times, want exactly once", n)
+	}
+}
+
+func TestCallbackRetriedUntilAdminBack(t *testing.T) {
+	admin := newFakeAdmin(t, testToken)
+	admin.setDown(true)
+	h := start(t, setup{admins: admin.srv.URL})
+	h.mustTrigger(t, runReq(1, 5, "demo_task", "", ""))
+	h.mustTrigger(t, runReq(2, 6, "demo_task", `{"fail":true}`, ""))
+	eventually(t, 10*time.Second, "retries while down", func() bool { return admin.attemptsOf("/api/callback") >= 3 })
+	admin.setDown(false)
+	cbs := admin.awaitCallbacks(t, 5, 6)
+	assertCallback(t, cbs[5], 200, "ok")
+	assertCallback(t, cbs[6], 500, "fail=true")
+	if err := h.stop(t, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if admin.count(5) != 1 || admin.count(6) != 1 {
+		t.Errorf("callbacks accepted %d and %d times, want once each", admin.count(5), admin.count(6))
+	}
+	entries, _ := os.ReadDir(filepath.Join(h.dir, "callbacklog"))
+	if len(entries) != 0 {
+		t.Errorf("spool holds %d files after delivery", len(entries))
+	}
+}
