@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -15,8 +16,11 @@ import (
 	"github.com/rs/zerolog"
 
 	"gomicro/app/config"
+	"gomicro/app/db"
+	"gomicro/app/demo"
 	"gomicro/app/logging"
 	"gomicro/app/web"
+	"gomicro/app/wecom"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -52,25 +56,95 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		return fmt.Errorf("%w: %w", config.ErrInvalid, err)
 	}
 	defer logs.Close()
-	logger := logs.Logger().With().Str("app", cfg.App.Name).Logger()
-	ctx = logger.WithContext(ctx)
+	base := logs.Logger().With().Str("app", cfg.App.Name).Logger()
+	ctx = base.WithContext(ctx)
 	store.Subscribe(func(ctx context.Context, ch config.Change) { applyLogLevel(ctx, logs, ch) })
-	logger.Info().Str("config_file", sel.Path).Str("env", sel.Env).Object("config", maskedConfig{cfg}).Msg("config loaded")
+	base.Info().Str("config_file", sel.Path).Str("env", sel.Env).Str("version", version).
+		Object("config", maskedConfig{cfg}).Msg("config loaded")
 
-	if fs.Arg(0) != "" {
-		return fmt.Errorf("%w: unknown subcommand %q", config.ErrInvalid, fs.Arg(0))
+	sub := fs.Arg(0)
+	if sub != "" && sub != "migrate" {
+		return fmt.Errorf("%w: unknown subcommand %q (known: migrate)", config.ErrInvalid, sub)
+	}
+
+	dbs, err := db.NewRegistry(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("%w: %w", config.ErrInvalid, err)
+	}
+	defer dbs.Close()
+	dbs.Watch(store)
+	gdb, err := dbs.Default(ctx)
+	if err != nil {
+		return err
+	}
+	if sub == "migrate" {
+		return db.Migrate(ctx, gdb, migrations())
+	}
+	if cfg.Database.AutoMigrate {
+		if err := db.Migrate(ctx, gdb, migrations()); err != nil {
+			return err
+		}
+	}
+
+	robots, err := wecom.New(ctx, cfg.WeChat, wecom.Options{})
+	if err != nil {
+		return err
+	}
+	robots.Watch(store)
+	root, alerter, err := withAlerts(ctx, base, robots, cfg)
+	if err != nil {
+		return err
 	}
 
 	engine, err := web.NewEngine(web.Deps{
 		Store:    store,
-		Logger:   logger,
+		Logger:   root,
 		Registry: web.NewRegistry(),
 		Version:  version,
+		Checks: []web.Check{
+			{Name: "database", Required: true, Probe: func(ctx context.Context) (string, error) {
+				return store.Current().Database.Driver, dbs.Ping(ctx)
+			}},
+		},
+		Modules: []web.Registrar{
+			demo.NewController(demo.NewService(demo.NewStore(gdb))),
+		},
 	})
 	if err != nil {
 		return err
 	}
-	return serve(ctx, cfg.Server, engine)
+	serveErr := serve(ctx, cfg.Server, engine)
+
+	// Past the HTTP drain: flush alerts, then the robots' queues, within the
+	// same deadline ops configured for shutdown.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.Server.ShutdownTimeout)
+	defer cancel()
+	var flushErr error
+	if alerter != nil {
+		flushErr = alerter.Close(sctx)
+	}
+	return errors.Join(serveErr, flushErr, robots.Close(sctx))
+}
+
+// migrations lists every module's schema steps, in order. IDs are unique
+// across modules and never edited once released.
+func migrations() []db.Migration {
+	return demo.Migrations()
+}
+
+// withAlerts returns the root logger, with the WeCom alert hook attached
+// when wechat.alert.enabled. The alerter itself logs through base, without
+// the hook, so a failing alert cannot raise another alert.
+func withAlerts(ctx context.Context, base zerolog.Logger, robots *wecom.Client, cfg *config.Config) (zerolog.Logger, *wecom.Alerter, error) {
+	if !cfg.WeChat.Alert.Enabled {
+		return base, nil, nil
+	}
+	host, _ := os.Hostname()
+	alerter, err := wecom.NewAlerter(ctx, robots, cfg.WeChat.Alert, wecom.AlertInfo{Service: cfg.App.Name, Env: cfg.Env, Host: host}, nil)
+	if err != nil {
+		return base, nil, fmt.Errorf("%w: wechat.alert: %w", config.ErrInvalid, err)
+	}
+	return base.Hook(alerter), alerter, nil
 }
 
 // serve listens and serves until ctx is done, then stops accepting and lets
