@@ -1,83 +1,106 @@
 package logging
 
 import (
-	"bufio"
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
-// asyncWriter hands each line to one writer goroutine through a bounded
-// channel, so a caller never waits on disk or on console formatting. When
-// the channel is full the line is dropped and counted rather than waited
-// on. Buffers are pooled: zerolog's own diode allocates twice per line,
-// which showed up in the per-request benchmark.
+// flushEvery bounds how long a line waits in memory before it is written.
+const flushEvery = 50 * time.Millisecond
+
+// asyncWriter collects lines in memory and writes them from one goroutine,
+// in batches: every flushEvery, or sooner when half the buffer is used. A
+// caller only copies its line under a mutex: it never waits on disk or on
+// console formatting, and no goroutine is woken per line (waking the writer
+// for each line cost more than formatting it under load). When the buffer
+// is full the line is dropped and counted rather than waited on.
 type asyncWriter struct {
 	next  io.Writer
-	lines chan *[]byte
-	pool  sync.Pool
+	max   int
 	drops *atomic.Int64
-	done  chan struct{}
-	once  sync.Once
-	mu    sync.RWMutex // held for reading by writers, for writing by Close
-	shut  bool
+
+	mu   sync.Mutex
+	buf  []byte
+	shut bool
+
+	kick chan struct{}
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
 }
 
-func newAsyncWriter(next io.Writer, size int, drops *atomic.Int64) *asyncWriter {
+func newAsyncWriter(next io.Writer, maxBytes int, drops *atomic.Int64) *asyncWriter {
 	w := &asyncWriter{
 		next:  next,
-		lines: make(chan *[]byte, size),
+		max:   maxBytes,
 		drops: drops,
+		buf:   make([]byte, 0, min(maxBytes, 256<<10)),
+		kick:  make(chan struct{}, 1),
+		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
 	}
-	w.pool.New = func() any { b := make([]byte, 0, 512); return &b }
-	go w.drain()
+	go w.loop(cap(w.buf))
 	return w
 }
 
-// Write copies p and queues it. It never blocks on I/O.
+// Write copies p into the pending batch. It never blocks on I/O.
 func (w *asyncWriter) Write(p []byte) (int, error) {
-	w.mu.RLock()
-	defer w.mu.RUnlock()
-	if w.shut {
+	w.mu.Lock()
+	if w.shut || len(w.buf)+len(p) > w.max {
+		w.mu.Unlock()
 		w.drops.Add(1)
 		return len(p), nil
 	}
-	buf := w.pool.Get().(*[]byte)
-	*buf = append((*buf)[:0], p...)
-	select {
-	case w.lines <- buf:
-	default:
-		w.pool.Put(buf)
-		w.drops.Add(1)
+	w.buf = append(w.buf, p...)
+	half := len(w.buf) > w.max/2
+	w.mu.Unlock()
+	if half {
+		select {
+		case w.kick <- struct{}{}:
+		default:
+		}
 	}
 	return len(p), nil
 }
 
-// drain writes lines in order. Lines that queued up meanwhile are written
-// with one syscall: under load that is most of them.
-func (w *asyncWriter) drain() {
+func (w *asyncWriter) loop(capacity int) {
 	defer close(w.done)
-	out := bufio.NewWriterSize(w.next, 64<<10)
-	for buf := range w.lines {
-		_, _ = out.Write(*buf)
-		if cap(*buf) <= 64<<10 { // don't keep the odd huge line alive
-			w.pool.Put(buf)
+	t := time.NewTicker(flushEvery)
+	defer t.Stop()
+	spare := make([]byte, 0, capacity)
+	for {
+		select {
+		case <-t.C:
+		case <-w.kick:
+		case <-w.stop:
+			w.flush(&spare)
+			return
 		}
-		if len(w.lines) == 0 {
-			_ = out.Flush()
-		}
+		w.flush(&spare)
 	}
-	_ = out.Flush()
 }
 
-// Close writes out every queued line and stops the goroutine.
+// flush swaps the pending batch with spare and writes it out.
+func (w *asyncWriter) flush(spare *[]byte) {
+	w.mu.Lock()
+	batch := w.buf
+	w.buf = (*spare)[:0]
+	w.mu.Unlock()
+	if len(batch) > 0 {
+		_, _ = w.next.Write(batch)
+	}
+	*spare = batch
+}
+
+// Close writes out every pending line and stops the goroutine.
 func (w *asyncWriter) Close() error {
 	w.once.Do(func() {
 		w.mu.Lock()
 		w.shut = true
-		close(w.lines)
 		w.mu.Unlock()
+		close(w.stop)
 	})
 	<-w.done
 	return nil

@@ -39,6 +39,9 @@ const TimeFormat = "2006-01-02T15:04:05.000Z07:00"
 
 var timeFormatOnce sync.Once
 
+// lineBytes is the average line size log.buffer_size is counted in.
+const lineBytes = 512
+
 // New builds the root logger from cfg. The error names the log dir when it
 // cannot be created.
 func New(cfg config.Log, opts Options) (*Logging, error) {
@@ -74,7 +77,7 @@ func New(cfg config.Log, opts Options) (*Logging, error) {
 	}
 	// A request hands its line over and goes on; one goroutine formats the
 	// console view and writes the file.
-	d := newAsyncWriter(zerolog.MultiLevelWriter(outs...), max(cfg.BufferSize, 16), l.Drops)
+	d := newAsyncWriter(zerolog.MultiLevelWriter(outs...), max(cfg.BufferSize, 16)*lineBytes, l.Drops)
 	l.async = d
 	w := levelFilter{level: l.level, next: d}
 	l.root = zerolog.New(w).With().Timestamp().Logger()

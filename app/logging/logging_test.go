@@ -168,3 +168,34 @@ func TestConsoleOnStdoutInTest(t *testing.T) {
 		t.Fatalf("test stdout should be console text: %q", out)
 	}
 }
+
+func TestFullBufferDropsInsteadOfBlocking(t *testing.T) {
+	dir := t.TempDir()
+	clk := &clock{t: day("2026-07-01", 9)}
+	// A writer that blocks until released stands for a stalled disk.
+	release := make(chan struct{})
+	stalled := &blockingWriter{release: release}
+	l, err := logging.New(config.Log{Level: "info", Dir: dir, BufferSize: 16},
+		logging.Options{Env: "prod", Stdout: stalled, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lg := l.Logger()
+	for i := range 10000 { // far more than 16 lines of buffer
+		lg.Info().Int("i", i).Msg("burst")
+	}
+	if l.Drops.Load() == 0 {
+		t.Fatal("no line dropped although the writer is stalled")
+	}
+	close(release)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type blockingWriter struct{ release chan struct{} }
+
+func (w *blockingWriter) Write(p []byte) (int, error) {
+	<-w.release
+	return len(p), nil
+}
