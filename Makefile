@@ -1,0 +1,47 @@
+# gomicro: common tasks. `make test` is what CI runs (.ci/run).
+GO        ?= go
+# MySQL suites run when TEST_MYSQL_DSN is set (CI sets it; locally they skip).
+TEST_MYSQL_DSN ?=
+
+.PHONY: run run-job test test-race test-sdk lint bench fuzz build migrate
+
+run: ## the server on the embedded default (config_test.yaml: SQLite, no Nacos)
+	$(GO) run ./cmd/server
+
+run-job: ## the XXL-JOB executor on the embedded default
+	$(GO) run ./cmd/job
+
+migrate: ## apply database migrations and exit
+	$(GO) run ./cmd/server migrate
+
+build: ## static binaries into bin/
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/server ./cmd/server
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/job ./cmd/job
+
+test: test-race test-sdk ## every test: race detector on, then the SDK-driven ones without it
+
+test-race: ## all tests under -race
+	TEST_MYSQL_DSN='$(TEST_MYSQL_DSN)' $(GO) test -race -count=1 ./...
+
+# The Nacos SDK has data races in its own connection code: tests that drive it
+# carry //go:build !race and run here, without the race detector.
+test-sdk:
+	$(GO) test -count=1 ./app/nacos/...
+
+lint: ## gofmt + go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+bench: ## benchmarks reported against their in-run baselines (see README)
+	$(GO) test -run '^$$' -bench 'Hello' -benchtime 2s ./app/web/
+	$(GO) test -run '^$$' -bench 'GetItem' -benchtime 2s ./app/demo/
+	$(GO) test -run '^$$' -bench 'AlertHook' -benchmem ./app/wecom/
+	$(GO) test -run '^$$' -bench 'TriggerToCallback' -benchtime 5x ./app/xxljob/
+
+fuzz: ## each fuzz target for 20 s
+	$(GO) test -run '^$$' -fuzz FuzzBuildRemote -fuzztime 20s ./app/config/
+	$(GO) test -run '^$$' -fuzz FuzzFromTraceparent -fuzztime 20s ./app/trace/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeCursor -fuzztime 20s ./app/demo/
+	$(GO) test -run '^$$' -fuzz FuzzSplit -fuzztime 20s ./app/wecom/
+	$(GO) test -run '^$$' -fuzz FuzzFormat -fuzztime 20s ./app/wecom/
+	$(GO) test -run '^$$' -fuzz FuzzEndpoints -fuzztime 20s ./app/xxljob/
