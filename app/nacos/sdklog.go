@@ -3,6 +3,7 @@ package nacos
 import (
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/rs/zerolog"
 )
@@ -29,13 +30,23 @@ func (l *sdkLogger) emit(e *zerolog.Event, msg string) {
 }
 
 func (l *sdkLogger) Info(args ...any)             { l.emit(l.log.Debug(), fmt.Sprint(args...)) }
-func (l *sdkLogger) Warn(args ...any)             { l.emit(l.log.Warn(), fmt.Sprint(args...)) }
+func (l *sdkLogger) Warn(args ...any)             { l.emit(l.warn(fmt.Sprint(args...))) }
 func (l *sdkLogger) Error(args ...any)            { l.emit(l.log.Error(), fmt.Sprint(args...)) }
 func (l *sdkLogger) Debug(...any)                 {}
 func (l *sdkLogger) Infof(f string, args ...any)  { l.emit(l.log.Debug(), fmt.Sprintf(f, args...)) }
-func (l *sdkLogger) Warnf(f string, args ...any)  { l.emit(l.log.Warn(), fmt.Sprintf(f, args...)) }
+func (l *sdkLogger) Warnf(f string, args ...any)  { l.emit(l.warn(fmt.Sprintf(f, args...))) }
 func (l *sdkLogger) Errorf(f string, args ...any) { l.emit(l.log.Error(), fmt.Sprintf(f, args...)) }
 func (l *sdkLogger) Debugf(string, ...any)        {}
+
+// warn picks the level of an SDK warning. The SDK warns on every start that
+// its own cache file does not exist yet, which is normal for us (we keep our
+// own snapshot), so those become debug lines.
+func (l *sdkLogger) warn(msg string) (*zerolog.Event, string) {
+	if strings.Contains(msg, "file doesn't exist") || strings.Contains(msg, "file not exist") {
+		return l.log.Debug(), msg
+	}
+	return l.log.Warn(), msg
+}
 
 // Close is called by the SDK when another logger replaces this one; the
 // zerolog writers belong to the service, so there is nothing to close.

@@ -101,6 +101,16 @@ func (s *Server) SetConfig(k Key, content string) {
 	s.notify(k, targets)
 }
 
+// RemoveConfig deletes k and pushes a change notice to its listeners, as a
+// delete in the Nacos console does.
+func (s *Server) RemoveConfig(k Key) {
+	s.mu.Lock()
+	delete(s.configs, k)
+	targets := s.listenersLocked(k)
+	s.mu.Unlock()
+	s.notify(k, targets)
+}
+
 // SetConfigSilently stores content without pushing anything: the change a
 // client sees only when it asks, like a push lost on the way.
 func (s *Server) SetConfigSilently(k Key, content string) {

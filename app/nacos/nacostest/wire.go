@@ -70,8 +70,12 @@ type instanceRequest struct {
 	} `json:"instance"`
 }
 
-// MD5 returns the hex md5 Nacos uses to compare config versions.
+// MD5 returns the hex md5 Nacos uses to compare config versions; like the
+// SDK it is empty for empty content.
 func MD5(content string) string {
+	if content == "" {
+		return ""
+	}
 	sum := md5.Sum([]byte(content))
 	return hex.EncodeToString(sum[:])
 }
@@ -163,11 +167,7 @@ func (s *Server) remove(raw []byte) *pb.Payload {
 	if err := json.Unmarshal(raw, &req); err != nil {
 		return encode("ErrorResponse", response{ResultCode: codeFail, ErrorCode: 400, Message: err.Error()})
 	}
-	s.mu.Lock()
-	delete(s.configs, req.key())
-	targets := s.listenersLocked(req.key())
-	s.mu.Unlock()
-	s.notify(req.key(), targets)
+	s.RemoveConfig(req.key())
 	return encode("ConfigRemoveResponse", ok(req.RequestID))
 }
 
@@ -192,11 +192,7 @@ func (s *Server) listen(connID string, raw []byte) *pb.Payload {
 		} else {
 			delete(c.listens, k)
 		}
-		serverMD5 := ""
-		if content, found := s.configs[k]; found {
-			serverMD5 = MD5(content)
-		}
-		if serverMD5 != lc.MD5 {
+		if MD5(s.configs[k]) != lc.MD5 {
 			changed = append(changed, configContext{Group: lc.Group, DataID: lc.DataID, Tenant: lc.Tenant})
 		}
 	}
@@ -215,6 +211,7 @@ func (s *Server) instance(connID string, raw []byte) *pb.Payload {
 	id := req.Namespace + "@@" + req.GroupName + "@@" + req.ServiceName + "@@" + net.JoinHostPort(req.Instance.IP, strconv.Itoa(req.Instance.Port))
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.counts["InstanceRequest/"+req.Type]++
 	switch req.Type {
 	case "registerInstance":
 		s.instances[id] = Instance{
