@@ -54,7 +54,7 @@ func TestInitialLoadThenPushWithinOneSecond(t *testing.T) {
 		t.Fatalf("log.level = %q, want warn from nacos", lvl)
 	}
 	<-changes // the initial load
-	eventually(t, 10*time.Second, "client listens", func() bool { return fake.Listening(e.key) > 0 })
+	e.settle(fake)
 
 	pushed := time.Now()
 	fake.SetConfig(e.key, remoteB)
@@ -108,7 +108,7 @@ func TestInvalidPushIsRefusedAndOldConfigKept(t *testing.T) {
 			fake := startFake(t, "127.0.0.1:0")
 			fake.SetConfig(e.key, remoteA)
 			c := e.open(e.nacosConfig(fake.Port()))
-			eventually(t, 10*time.Second, "client listens", func() bool { return fake.Listening(e.key) > 0 })
+			e.settle(fake)
 
 			if tc.content == "" {
 				fake.RemoveConfig(e.key)
@@ -141,6 +141,7 @@ func TestRefreshPicksUpChangeWhosePushWasLost(t *testing.T) {
 	fake := startFake(t, "127.0.0.1:0")
 	fake.SetConfig(e.key, remoteA)
 	c := e.open(e.nacosConfig(fake.Port()))
+	e.settle(fake)
 
 	fake.SetConfigSilently(e.key, remoteB)
 	ch, err := c.Refresh(e.ctx)
@@ -276,7 +277,7 @@ func TestPicksUpChangeAcrossNacosRestart(t *testing.T) {
 	port := first.Port()
 	first.SetConfig(e.key, remoteA)
 	c := e.open(e.nacosConfig(port))
-	eventually(t, 10*time.Second, "client listens", func() bool { return first.Listening(e.key) > 0 })
+	e.settle(first)
 
 	first.Stop()
 	second := startFake(t, addr(port))

@@ -119,6 +119,18 @@ func (e *env) open(cfg config.Nacos) *nacos.Client {
 	return c
 }
 
+// settle waits until the client listens on fake and has finished its first
+// sync: the SDK starts listening with an empty md5, so the server reports
+// the dataId as changed and the SDK queries it a second time and calls the
+// listener with the content already loaded. A test that changes the config
+// before that would race with this redundant (and harmless) apply.
+func (e *env) settle(fake *nacostest.Server) {
+	e.t.Helper()
+	eventually(e.t, 10*time.Second, "client listens and synced", func() bool {
+		return fake.Listening(e.key) > 0 && fake.Requests("ConfigQueryRequest") >= 2
+	})
+}
+
 // startFake starts a fake Nacos on addr and stops it when the test ends.
 func startFake(t *testing.T, addr string) *nacostest.Server {
 	t.Helper()
