@@ -45,6 +45,8 @@ func (c *Client) Close(ctx context.Context) error {
 	if reg != nil {
 		errs = append(errs, reg.deregister(ctx))
 	}
+	// Cancel only after deregistering: a registration still connecting
+	// checks the context and gives up instead of registering late.
 	c.cancel()
 	if cl != nil {
 		cl.CloseClient()

@@ -83,6 +83,12 @@ func (c *Client) register(ctx context.Context, r *registration) {
 		log.Error().Err(err).Msg("nacos naming client cannot be created; instance not registered")
 		return
 	}
+	if c.ctx.Err() != nil {
+		// Close gave up waiting for us; registering now would leave an
+		// instance behind that nobody deregisters.
+		cl.CloseClient()
+		return
+	}
 	r.mu.Lock()
 	r.cl = cl
 	r.mu.Unlock()
