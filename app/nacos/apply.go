@@ -14,9 +14,9 @@ import (
 )
 
 // refusal is the error for content that does not parse or validate. Its
-// client message carries the reason (keys and masked values only, never
-// content) because the only callers who see it are ops with the admin
-// token, and they need to know what to fix.
+// client message carries the reason (the loader names keys and masks secret
+// values) because the only callers who see it are ops with the admin token,
+// and they need to know what to fix.
 type refusal struct {
 	msg   *errs.Error
 	cause error

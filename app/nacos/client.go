@@ -152,7 +152,9 @@ func (c *Client) run() {
 	for {
 		_, err := c.refresh(c.ctx, cl, "start")
 		first()
-		if err == nil || c.live.Load() {
+		// Refused content needs a fix in Nacos, which the listener will
+		// deliver; asking again would only repeat the refusal.
+		if err == nil || c.live.Load() || errors.Is(err, ErrRefused) {
 			return
 		}
 		select {

@@ -53,6 +53,9 @@ func TestInitialLoadThenPushWithinOneSecond(t *testing.T) {
 	if lvl := e.store.Current().Log.Level; lvl != "warn" {
 		t.Fatalf("log.level = %q, want warn from nacos", lvl)
 	}
+	if detail, err := c.Probe(e.ctx); err != nil || !strings.Contains(detail, "source=nacos") {
+		t.Errorf("Probe = %q, %v; want source=nacos and no error", detail, err)
+	}
 	<-changes // the initial load
 	e.settle(fake)
 
@@ -249,6 +252,9 @@ func TestNacosDownAtStart(t *testing.T) {
 			wantLevel := map[string]string{config.SourceSnapshot: "warn", config.SourceLocal: "info"}[tc.want]
 			if lvl := e.store.Current().Log.Level; lvl != wantLevel {
 				t.Errorf("log.level = %q, want %q from the %s config", lvl, wantLevel, tc.want)
+			}
+			if detail, err := c.Probe(e.ctx); !errors.Is(err, nacos.ErrUnavailable) || !strings.Contains(detail, "source="+tc.want) {
+				t.Errorf("Probe = %q, %v; want source %s reported as unavailable", detail, err, tc.want)
 			}
 			if _, err := c.Refresh(e.ctx); !errors.Is(err, nacos.ErrUnavailable) {
 				t.Errorf("Refresh while down = %v, want ErrUnavailable", err)

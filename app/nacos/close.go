@@ -60,3 +60,19 @@ func (c *Client) Close(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
+
+// Probe reports the config source for /readyz: a short detail, and an error
+// wrapping ErrUnavailable while Nacos is on but the config in force is a
+// snapshot or local (the service works, on stale or default config). Its
+// signature matches web.Check's Probe; register it as an optional check.
+func (c *Client) Probe(context.Context) (string, error) {
+	st := c.Status()
+	if !st.Enabled {
+		return "nacos off; local config", nil
+	}
+	detail := fmt.Sprintf("source=%s md5=%s refreshed_at=%s", st.Source, st.MD5, st.RefreshedAt.Format(time.RFC3339))
+	if st.Degraded() {
+		return detail, fmt.Errorf("%w: serving %s config", ErrUnavailable, st.Source)
+	}
+	return detail, nil
+}

@@ -39,6 +39,9 @@ func TestNacosOff(t *testing.T) {
 	if c.Enabled() || c.Status().Degraded() || c.Status().Source != config.SourceLocal {
 		t.Errorf("status = %+v, enabled %v; want local, not degraded", c.Status(), c.Enabled())
 	}
+	if _, err := c.Probe(context.Background()); err != nil {
+		t.Errorf("Probe with Nacos off = %v, want nil", err)
+	}
 	_, err = c.Refresh(context.Background())
 	if code, _ := errs.CodeOf(err); !errors.Is(err, nacos.ErrDisabled) || code != errs.Conflict {
 		t.Errorf("Refresh = %v (code %s), want ErrDisabled (conflict)", err, code)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -120,14 +121,18 @@ func (e *env) open(cfg config.Nacos) *nacos.Client {
 }
 
 // settle waits until the client listens on fake and has finished its first
-// sync: the SDK starts listening with an empty md5, so the server reports
-// the dataId as changed and the SDK queries it a second time and calls the
-// listener with the content already loaded. A test that changes the config
-// before that would race with this redundant (and harmless) apply.
+// sync. The SDK starts listening with an empty md5, so the server reports
+// the dataId as changed; the SDK queries it a second time, calls the
+// listener with the content already loaded, and listens once more to
+// confirm. A test that changes the config before that second listen would
+// race with the SDK's own catch-up instead of testing push or refresh. The
+// second "applied" line is that listener call having run.
 func (e *env) settle(fake *nacostest.Server) {
 	e.t.Helper()
 	eventually(e.t, 10*time.Second, "client listens and synced", func() bool {
-		return fake.Listening(e.key) > 0 && fake.Requests("ConfigQueryRequest") >= 2
+		return fake.Listening(e.key) > 0 && fake.Requests("ConfigQueryRequest") >= 2 &&
+			fake.Requests("ConfigBatchListenRequest") >= 2 &&
+			strings.Count(e.logs.String(), "nacos config applied") >= 2
 	})
 }
 
