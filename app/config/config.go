@@ -17,6 +17,10 @@ type Config struct {
 	WeChat   WeChat   `koanf:"wechat" json:"wechat"`
 	Nacos    Nacos    `koanf:"nacos" json:"nacos"`
 
+	// Databases are extra named connections beside Database, each opened on
+	// first use; see app/db.Registry.
+	Databases map[string]Database `koanf:"databases" json:"databases" validate:"dive"`
+
 	// flat holds every key of the merged layers (known or not) so a reload
 	// can report exactly which keys changed.
 	flat map[string]any
@@ -37,6 +41,9 @@ type Server struct {
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout" json:"shutdown_timeout" validate:"min=0"`
 	ReadTimeout     time.Duration `koanf:"read_timeout" json:"read_timeout" validate:"min=0"`
 	WriteTimeout    time.Duration `koanf:"write_timeout" json:"write_timeout" validate:"min=0"`
+	// TrustedProxies lists proxy CIDRs whose X-Forwarded-For is believed
+	// for the client IP; empty trusts none.
+	TrustedProxies []string `koanf:"trusted_proxies" json:"trusted_proxies" validate:"dive,cidr|ip"`
 }
 
 // Log configures zerolog output on stdout and in dated files.
@@ -70,7 +77,7 @@ func Defaults() map[string]any {
 		"database.path":              "data/gomicro.db",
 		"database.port":              3306,
 		"database.name":              "gomicro",
-		"database.params":            "charset=utf8mb4&parseTime=true&loc=Local",
+		"database.params":            "charset=utf8mb4&parseTime=true&loc=Local&interpolateParams=true",
 		"database.max_open_conns":    20,
 		"database.max_idle_conns":    10,
 		"database.conn_max_lifetime": "30m",
@@ -80,6 +87,10 @@ func Defaults() map[string]any {
 		"xxl-job.log_path":           "xxl_log",
 		"xxl-job.log_retention_days": 30,
 		"wechat.robot_base_url":      "https://qyapi.weixin.qq.com",
+		"wechat.queue_size":          100,
+		"wechat.timeout":             "10s",
+		"wechat.alert.window":        "1m",
+		"wechat.alert.per_minute":    10,
 		"nacos.group":                "DEFAULT_GROUP",
 		"nacos.timeout_ms":           3000,
 		"nacos.cache_dir":            "data/nacos/cache",

@@ -38,7 +38,12 @@ type XxlJob struct {
 type WeChat struct {
 	RobotBaseURL   string                   `koanf:"robot_base_url" json:"robot_base_url" validate:"omitempty,url"`
 	RobotTemplates map[string]RobotTemplate `koanf:"robot_templates" json:"robot_templates" validate:"dive"`
-	Alert          Alert                    `koanf:"alert" json:"alert"`
+	// QueueSize bounds the messages waiting per robot; past it a send is
+	// refused and logged instead of blocking the caller.
+	QueueSize int `koanf:"queue_size" json:"queue_size" validate:"min=0"`
+	// Timeout bounds one HTTP call to WeCom.
+	Timeout time.Duration `koanf:"timeout" json:"timeout" validate:"min=0"`
+	Alert   Alert         `koanf:"alert" json:"alert"`
 }
 
 // RobotTemplate is one named robot: its webhook key, a message template with

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,6 +34,12 @@ type Logging struct {
 	Drops *atomic.Int64 // lines dropped because the writer fell behind
 }
 
+// TimeFormat is the timestamp layout of every log line (milliseconds, with
+// the zone offset, so lines from several hosts sort and compare).
+const TimeFormat = "2006-01-02T15:04:05.000Z07:00"
+
+var timeFormatOnce sync.Once
+
 // New builds the root logger from cfg. The error names the log dir when it
 // cannot be created.
 func New(cfg config.Log, opts Options) (*Logging, error) {
@@ -43,15 +50,20 @@ func New(cfg config.Log, opts Options) (*Logging, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	// zerolog reads its timestamp layout from a package variable; it is set
+	// once, to the same value, by every logger this package builds.
+	timeFormatOnce.Do(func() { zerolog.TimeFieldFormat = TimeFormat })
 	l := &Logging{level: new(atomic.Int32), Drops: new(atomic.Int64)}
 	l.level.Store(int32(lvl))
 
 	var outs []io.Writer
 	if opts.Stdout != nil {
+		// Hide Close: the diode closes what it wraps, and stdout is not ours.
+		stdout := struct{ io.Writer }{opts.Stdout}
 		if cfg.Format == "console" || (cfg.Format == "" && opts.Env == "test") {
-			outs = append(outs, zerolog.ConsoleWriter{Out: opts.Stdout, TimeFormat: "2006-01-02 15:04:05.000"})
+			outs = append(outs, zerolog.ConsoleWriter{Out: stdout, TimeFormat: "2006-01-02 15:04:05.000"})
 		} else {
-			outs = append(outs, opts.Stdout)
+			outs = append(outs, stdout)
 		}
 	}
 	if cfg.Dir != "" {
@@ -60,7 +72,7 @@ func New(cfg config.Log, opts Options) (*Logging, error) {
 			return nil, err
 		}
 		l.file = f
-		outs = append(outs, f)
+		outs = append(outs, struct{ io.Writer }{f}) // closed by Close, after the flush
 	}
 	// The diode is a lock-free ring: a request hands its line over and goes
 	// on; one goroutine formats the console view and writes the file.

@@ -1,0 +1,124 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/gin-gonic/gin"
+	"github.com/rs/zerolog"
+
+	"gomicro/app/errs"
+	"gomicro/app/trace"
+)
+
+// ErrorBody is the one error model of the whole API: a stable machine code,
+// a human message, the trace id to quote to ops, and per-field details for
+// validation errors.
+type ErrorBody struct {
+	Status  int                 `json:"status" doc:"HTTP status code"`
+	Code    errs.Code           `json:"code" doc:"Stable machine-readable error code" enum:"invalid,bad_request,unauthorized,forbidden,not_found,conflict,too_large,unavailable,internal"`
+	Message string              `json:"message" doc:"Human-readable message"`
+	TraceID string              `json:"trace_id" doc:"Trace id of the request, also in the X-Trace-Id header"`
+	Errors  []*huma.ErrorDetail `json:"errors,omitempty" doc:"Offending fields, for validation errors"`
+}
+
+// Error implements error.
+func (e *ErrorBody) Error() string { return e.Message }
+
+// GetStatus implements huma.StatusError.
+func (e *ErrorBody) GetStatus() int { return e.Status }
+
+// ContentType keeps errors plain JSON, like every other response.
+func (e *ErrorBody) ContentType(string) string { return "application/json" }
+
+var statusOf = map[errs.Code]int{
+	errs.Invalid:      http.StatusUnprocessableEntity,
+	errs.BadRequest:   http.StatusBadRequest,
+	errs.Unauthorized: http.StatusUnauthorized,
+	errs.Forbidden:    http.StatusForbidden,
+	errs.NotFound:     http.StatusNotFound,
+	errs.Conflict:     http.StatusConflict,
+	errs.TooLarge:     http.StatusRequestEntityTooLarge,
+	errs.Unavailable:  http.StatusServiceUnavailable,
+	errs.Internal:     http.StatusInternalServerError,
+}
+
+var codeOf = map[int]errs.Code{
+	http.StatusBadRequest:            errs.BadRequest,
+	http.StatusUnauthorized:          errs.Unauthorized,
+	http.StatusForbidden:             errs.Forbidden,
+	http.StatusNotFound:              errs.NotFound,
+	http.StatusMethodNotAllowed:      "method_not_allowed",
+	http.StatusConflict:              errs.Conflict,
+	http.StatusRequestEntityTooLarge: errs.TooLarge,
+	http.StatusUnprocessableEntity:   errs.Invalid,
+	http.StatusServiceUnavailable:    errs.Unavailable,
+}
+
+// newError is the single place where an error becomes a status and a body.
+// An error carrying an errs.Code gets that code's status and its safe
+// message; any other error on a 5xx is logged once with the trace id and
+// answered with a generic message, so internal text never reaches a client.
+func newError(ctx context.Context, status int, msg string, causes ...error) *ErrorBody {
+	body := &ErrorBody{Status: status, Message: msg, TraceID: trace.FromContext(ctx)}
+	var internal error
+	for _, err := range causes {
+		if err == nil {
+			continue
+		}
+		if tooLarge := new(http.MaxBytesError); errors.As(err, &tooLarge) {
+			body.Status, body.Code = http.StatusRequestEntityTooLarge, errs.TooLarge
+			body.Message = fmt.Sprintf("request body over the limit of %d bytes", tooLarge.Limit)
+			continue
+		}
+		var detail huma.ErrorDetailer
+		if errors.As(err, &detail) {
+			body.Errors = append(body.Errors, detail.ErrorDetail())
+			continue
+		}
+		if code, safe := errs.CodeOf(err); code != errs.Internal {
+			body.Status, body.Code, body.Message = statusOf[code], code, safe
+			continue
+		}
+		internal = errors.Join(internal, err)
+	}
+	if body.Code == "" {
+		body.Code = codeOf[body.Status]
+		if body.Code == "" {
+			body.Code = errs.Internal
+		}
+	}
+	if body.Status >= 500 && body.Code == errs.Internal {
+		if internal != nil {
+			zerolog.Ctx(ctx).Error().Err(internal).Int("status", body.Status).Msg(msg)
+		}
+		body.Message = http.StatusText(body.Status)
+	}
+	return body
+}
+
+var installOnce sync.Once
+
+// installErrorModel points huma's error factory at newError. huma exposes
+// that factory only as a package variable, so it is set once per process;
+// every engine built by this package shares the same model anyway.
+func installErrorModel() {
+	installOnce.Do(func() {
+		huma.NewError = func(status int, msg string, causes ...error) huma.StatusError {
+			return newError(context.Background(), status, msg, causes...)
+		}
+		huma.NewErrorWithContext = func(hctx huma.Context, status int, msg string, causes ...error) huma.StatusError {
+			return newError(hctx.Context(), status, msg, causes...)
+		}
+	})
+}
+
+// abort answers a plain Gin route with the error model.
+func abort(c *gin.Context, status int, msg string, causes ...error) {
+	body := newError(c.Request.Context(), status, msg, causes...)
+	c.AbortWithStatusJSON(body.Status, body)
+}

@@ -1,0 +1,36 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/gin-gonic/gin"
+)
+
+// routes lists every route of the service. OpenAPI (/openapi.json,
+// /openapi.yaml) and the docs UI (/docs) are served by huma itself.
+func routes(r *gin.Engine, api *huma.Group, d Deps) {
+	registerHealth(api, d.Checks)
+	registerHello(api, d.Store)
+
+	r.GET("/metrics", metricsHandler(d.Registry))
+	api.OpenAPI().AddOperation(&huma.Operation{
+		OperationID: "metrics",
+		Method:      http.MethodGet,
+		Path:        "/metrics",
+		Summary:     "Prometheus metrics",
+		Description: "Prometheus text exposition: http_requests_total and http_request_duration_seconds by method, route and status, plus Go runtime and process metrics. No auth; keep it off the public ingress.",
+		Tags:        []string{"health"},
+		Responses: map[string]*huma.Response{
+			"200": {Description: "Prometheus text format", Content: map[string]*huma.MediaType{"text/plain": {}}},
+		},
+	})
+
+	for _, m := range d.Modules {
+		m.Register(api)
+	}
+	ops := opsGroup(api, d.Store)
+	for _, m := range d.Ops {
+		m.Register(ops)
+	}
+}
