@@ -39,10 +39,27 @@ func TestControllerShowsMaskedConfigAndRefreshes(t *testing.T) {
 	fake := startFake(t, "127.0.0.1:0")
 	fake.SetConfig(e.key, secretRemote)
 	c := e.open(e.nacosConfig(fake.Port()))
-	h := newAPI(t, nacos.NewController(c))
+	h := newEngine(t, e.store, nacos.NewController(c))
 	e.settle(fake)
+	const token = "tok-AAAA-secret" // server.admin_token, itself from Nacos
 
-	rec := do(t, h, http.MethodGet, "/nacos/getConfig")
+	for _, tc := range []struct {
+		name string
+		req  request
+	}{
+		{"GET without token", request{http.MethodGet, "/nacos/getConfig", loopback, ""}},
+		{"GET with wrong token", request{http.MethodGet, "/nacos/getConfig", loopback, "tok-AAAA-secreT"}},
+		{"POST without token", request{http.MethodPost, "/nacos/refresh", loopback, ""}},
+		{"POST with wrong token", request{http.MethodPost, "/nacos/refresh", loopback, "nope"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if rec := do(t, h, tc.req); rec.Code != http.StatusUnauthorized {
+				t.Errorf("status %d, want 401: %s", rec.Code, rec.Body)
+			}
+		})
+	}
+
+	rec := do(t, h, request{http.MethodGet, "/nacos/getConfig", remote, token})
 	if rec.Code != http.StatusOK {
 		t.Fatalf("GET status %d: %s", rec.Code, rec.Body)
 	}
@@ -65,9 +82,14 @@ func TestControllerShowsMaskedConfigAndRefreshes(t *testing.T) {
 	}
 
 	fake.SetConfigSilently(e.key, strings.Replace(secretRemote, "level: warn", "level: error", 1))
-	rec = do(t, h, http.MethodPost, "/nacos/refresh")
+	rec = do(t, h, request{http.MethodPost, "/nacos/refresh", remote, token})
 	if rec.Code != http.StatusOK {
 		t.Fatalf("POST status %d: %s", rec.Code, rec.Body)
+	}
+	for _, s := range secretValues {
+		if strings.Contains(rec.Body.String(), s) {
+			t.Errorf("POST /nacos/refresh leaks %q", s)
+		}
 	}
 	var res nacos.RefreshResult
 	if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil {
@@ -78,5 +100,16 @@ func TestControllerShowsMaskedConfigAndRefreshes(t *testing.T) {
 	}
 	if e.store.Current().Log.Level != "error" {
 		t.Errorf("log.level = %q after refresh, want error", e.store.Current().Log.Level)
+	}
+
+	fake.SetConfigSilently(e.key, strings.Replace(secretRemote, "level: warn", "level: loud", 1))
+	rec = do(t, h, request{http.MethodPost, "/nacos/refresh", remote, token})
+	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "log.level") {
+		t.Errorf("refresh of invalid content = %d %s, want 422 naming log.level", rec.Code, rec.Body)
+	}
+	for _, s := range secretValues {
+		if strings.Contains(rec.Body.String(), s) {
+			t.Errorf("refusal leaks %q", s)
+		}
 	}
 }
