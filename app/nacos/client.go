@@ -255,7 +255,10 @@ func (c *Client) refresh(ctx context.Context, cl config_client.IConfigClient, vi
 }
 
 // onChange is the SDK's listener. The SDK calls it on a new goroutine per
-// change; apply serialises them.
+// change and apply serialises them. Two pushes of the same dataId arrive a
+// network round trip apart (each is followed by a query), so their
+// goroutines do not overtake each other in practice; a Refresh repairs the
+// order should they ever do.
 func (c *Client) onChange(_, _, _, content string) {
 	if c.ctx.Err() != nil {
 		return
