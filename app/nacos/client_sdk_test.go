@@ -359,3 +359,26 @@ func TestRegistrationSurvivesRestartAndUsesConfiguredAddress(t *testing.T) {
 		t.Errorf("instances after Close = %+v, want none", left)
 	}
 }
+
+func TestRegistersOnceNacosComesUp(t *testing.T) {
+	e := newEnv(t)
+	port := freePort(t)
+	cfg := e.nacosConfig(port)
+	cfg.Register = true
+	c := e.open(cfg)
+	inst, err := c.RegisterInstance(e.ctx, 18081)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := startFake(t, addr(port))
+	fake.SetConfig(e.key, remoteA)
+	eventually(t, 15*time.Second, "registered after Nacos came up", func() bool {
+		return len(fake.Instances(inst.Service, e.key.Group)) == 1
+	})
+	if err := c.Close(context.Background()); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if left := fake.Instances(inst.Service, e.key.Group); len(left) != 0 {
+		t.Errorf("instances after Close = %+v, want none", left)
+	}
+}
