@@ -123,16 +123,19 @@ func (e *env) open(cfg config.Nacos) *nacos.Client {
 // settle waits until the client listens on fake and has finished its first
 // sync. The SDK starts listening with an empty md5, so the server reports
 // the dataId as changed; the SDK queries it a second time, calls the
-// listener with the content already loaded, and listens once more to
-// confirm. A test that changes the config before that second listen would
-// race with the SDK's own catch-up instead of testing push or refresh. The
-// second "applied" line is that listener call having run.
+// listener with the content already loaded (the second "applied" line), and
+// listens once more to confirm. A change made before that is over races
+// with the SDK's catch-up instead of testing push or refresh: while the SDK
+// digests a listen reply it can overwrite the mark a concurrent push set
+// (a lost update inside the SDK, caught only by its 5-minute full sync).
+// So settle also waits for the client to have gone quiet.
 func (e *env) settle(fake *nacostest.Server) {
 	e.t.Helper()
 	eventually(e.t, 10*time.Second, "client listens and synced", func() bool {
 		return fake.Listening(e.key) > 0 && fake.Requests("ConfigQueryRequest") >= 2 &&
 			fake.Requests("ConfigBatchListenRequest") >= 2 &&
-			strings.Count(e.logs.String(), "nacos config applied") >= 2
+			strings.Count(e.logs.String(), "nacos config applied") >= 2 &&
+			fake.Quiet(100*time.Millisecond)
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"time"
 
 	pb "github.com/nacos-group/nacos-sdk-go/v2/api/grpc"
 	"google.golang.org/grpc"
@@ -47,6 +48,7 @@ type Server struct {
 	conns     map[string]*conn
 	instances map[string]Instance
 	counts    map[string]int
+	lastReq   time.Time
 	nextReq   int
 }
 
@@ -145,6 +147,13 @@ func (s *Server) Instances(service, group string) []Instance {
 		}
 	}
 	return out
+}
+
+// Quiet reports whether no request has arrived for at least d.
+func (s *Server) Quiet(d time.Duration) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return time.Since(s.lastReq) >= d
 }
 
 // Requests returns how many requests of the given type (e.g.

@@ -102,6 +102,7 @@ func (rs requestService) Request(ctx context.Context, p *pb.Payload) (*pb.Payloa
 func (s *Server) Handle(connID, typ string, raw []byte) *pb.Payload {
 	s.mu.Lock()
 	s.counts[typ]++
+	s.lastReq = time.Now()
 	s.mu.Unlock()
 	var head struct {
 		RequestID string `json:"requestId"`
