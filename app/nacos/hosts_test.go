@@ -1,0 +1,64 @@
+package nacos
+
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	"gomicro/app/config"
+)
+
+func TestParseHosts(t *testing.T) {
+	cases := []struct {
+		in   string
+		grpc int
+		want []server
+	}{
+		{"nacos:8848", 0, []server{{Host: "nacos", Port: 8848}}},
+		{"nacos", 0, []server{{Host: "nacos", Port: 8848}}},
+		{"http://10.0.0.1:8848/nacos", 0, []server{{Host: "10.0.0.1", Port: 8848}}},
+		{" a:1 , b:2 ,", 9849, []server{{Host: "a", Port: 1, GRPCPort: 9849}, {Host: "b", Port: 2, GRPCPort: 9849}}},
+		{"[::1]:8848", 0, []server{{Host: "::1", Port: 8848}}},
+		{"::1", 0, []server{{Host: "::1", Port: 8848}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := parseHosts(tc.in, tc.grpc)
+			if err != nil || !slices.Equal(got, tc.want) {
+				t.Errorf("parseHosts(%q) = %+v, %v; want %+v", tc.in, got, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseHostsRejects(t *testing.T) {
+	for _, in := range []string{"", " , ", "nacos:0", "nacos:70000", "nacos:port", "ftp://nacos", "user@nacos:8848", ":8848"} {
+		t.Run(in, func(t *testing.T) {
+			if got, err := parseHosts(in, 0); !errors.Is(err, config.ErrInvalid) {
+				t.Errorf("parseHosts(%q) = %+v, %v; want config.ErrInvalid", in, got, err)
+			}
+		})
+	}
+}
+
+// FuzzParseHosts feeds nacos.host values from env or file: never a panic,
+// and anything accepted is usable as a server address.
+func FuzzParseHosts(f *testing.F) {
+	for _, s := range []string{"nacos:8848", "http://a:1/x,b", "[::1]:8848", "a:,b", "::", "https://", "a:99999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		got, err := parseHosts(in, 0)
+		if err != nil {
+			if !errors.Is(err, config.ErrInvalid) {
+				t.Fatalf("error %v does not wrap ErrInvalid", err)
+			}
+			return
+		}
+		for _, s := range got {
+			if s.Host == "" || s.Port < 1 || s.Port > 65535 {
+				t.Fatalf("parseHosts(%q) accepted %+v", in, s)
+			}
+		}
+	})
+}
