@@ -26,7 +26,7 @@ test-race: ## all tests under -race
 # The Nacos SDK has data races in its own connection code: tests that drive it
 # carry //go:build !race and run here, without the race detector.
 test-sdk:
-	$(GO) test -count=1 ./app/nacos/...
+	$(GO) test -count=1 ./app/nacos/... ./cmd/...
 
 lint: ## gofmt + go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

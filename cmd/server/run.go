@@ -19,6 +19,7 @@ import (
 	"gomicro/app/db"
 	"gomicro/app/demo"
 	"gomicro/app/logging"
+	"gomicro/app/nacos"
 	"gomicro/app/web"
 	"gomicro/app/wecom"
 )
@@ -67,6 +68,15 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		return fmt.Errorf("%w: unknown subcommand %q (known: migrate)", config.ErrInvalid, sub)
 	}
 
+	// Business config comes from Nacos when nacos.host is set; start-up is
+	// bounded and falls back to our snapshot, then to the local file.
+	nc, err := nacos.New(ctx, cfg.Nacos, loader, store)
+	if err != nil {
+		return err
+	}
+	defer closeNacos(ctx, nc)
+	cfg = store.Current()
+
 	dbs, err := db.NewRegistry(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("%w: %w", config.ErrInvalid, err)
@@ -105,15 +115,26 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 			{Name: "database", Required: true, Probe: func(ctx context.Context) (string, error) {
 				return store.Current().Database.Driver, dbs.Ping(ctx)
 			}},
+			{Name: "config", Required: false, Probe: nc.Probe},
 		},
 		Modules: []web.Registrar{
 			demo.NewController(demo.NewService(demo.NewStore(gdb))),
+		},
+		Ops: []web.Registrar{
+			nacos.NewController(nc),
 		},
 	})
 	if err != nil {
 		return err
 	}
-	serveErr := serve(ctx, cfg.Server, engine)
+	serveErr := serve(ctx, cfg.Server, engine, hooks{
+		listening: func(ctx context.Context, port int) error {
+			_, err := nc.RegisterInstance(ctx, port)
+			return err
+		},
+		// Leave Nacos naming before draining, so callers stop being sent here.
+		stopping: func(ctx context.Context) { closeNacos(ctx, nc) },
+	})
 
 	// Past the HTTP drain: flush alerts, then the robots' queues, within the
 	// same deadline ops configured for shutdown.
@@ -124,6 +145,16 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		flushErr = alerter.Close(sctx)
 	}
 	return errors.Join(serveErr, flushErr, robots.Close(sctx))
+}
+
+// closeNacos deregisters and stops the Nacos client within a few seconds;
+// it is idempotent, so both the shutdown path and the deferred cleanup call it.
+func closeNacos(ctx context.Context, nc *nacos.Client) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := nc.Close(cctx); err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("nacos close")
+	}
 }
 
 // migrations lists every module's schema steps, in order. IDs are unique
@@ -147,9 +178,16 @@ func withAlerts(ctx context.Context, base zerolog.Logger, robots *wecom.Client, 
 	return base.Hook(alerter), alerter, nil
 }
 
+// hooks run at the edges of serving: listening once the port is known,
+// stopping as soon as shutdown begins.
+type hooks struct {
+	listening func(ctx context.Context, port int) error
+	stopping  func(ctx context.Context)
+}
+
 // serve listens and serves until ctx is done, then stops accepting and lets
 // in-flight requests finish within server.shutdown_timeout.
-func serve(ctx context.Context, sc config.Server, h http.Handler) error {
+func serve(ctx context.Context, sc config.Server, h http.Handler, hk hooks) error {
 	log := zerolog.Ctx(ctx)
 	ln, err := net.Listen("tcp", net.JoinHostPort(sc.Host, strconv.Itoa(sc.Port)))
 	if err != nil {
@@ -165,6 +203,9 @@ func serve(ctx context.Context, sc config.Server, h http.Handler) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info().Str("addr", ln.Addr().String()).Msg("listening")
+	if err := hk.listening(ctx, ln.Addr().(*net.TCPAddr).Port); err != nil {
+		return errors.Join(err, srv.Close())
+	}
 
 	select {
 	case err := <-errc:
@@ -174,6 +215,7 @@ func serve(ctx context.Context, sc config.Server, h http.Handler) error {
 	log.Info().Dur("deadline", sc.ShutdownTimeout).Msg("shutting down")
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sc.ShutdownTimeout)
 	defer cancel()
+	hk.stopping(sctx)
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
