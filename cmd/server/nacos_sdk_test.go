@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -40,7 +41,7 @@ func TestNacosRegisterAndDeregisterOnSIGTERM(t *testing.T) {
 	}
 	defer fake.Stop()
 	key := nacostest.Key{Group: "DEFAULT_GROUP", DataID: "server-e2e.yaml"}
-	fake.SetConfig(key, "app:\n  name: svc-e2e\nserver:\n  admin_token: e2e-token\n")
+	fake.SetConfig(key, "app:\n  name: svc-e2e\nserver:\n  admin_token: e2e-token\nlog:\n  level: info\n")
 
 	dir := t.TempDir()
 	environ := append(testEnviron(t),
@@ -80,6 +81,39 @@ func TestNacosRegisterAndDeregisterOnSIGTERM(t *testing.T) {
 	if err := json.Unmarshal(body, &got); err != nil || resp.StatusCode != 200 || got.Source != "nacos" {
 		t.Fatalf("getConfig %d %s", resp.StatusCode, body)
 	}
+
+	// A reload that changes log.level applies to the running process: SQL
+	// statements log at debug, so they appear only after the change.
+	list := func() {
+		t.Helper()
+		resp, err := http.Get("http://" + addr + "/api/v1/demo/items")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	list()
+	lines.wait(t, "access", 5*time.Second)
+	if n := lines.count(func(l map[string]any) bool { return l["level"] == "debug" && l["sql"] != nil }); n != 0 {
+		t.Fatalf("%d SQL debug lines at level info", n)
+	}
+	fake.SetConfigSilently(key, "app:\n  name: svc-e2e\nserver:\n  admin_token: e2e-token\nlog:\n  level: debug\n")
+	req, _ = http.NewRequest(http.MethodPost, "http://"+addr+"/nacos/refresh", nil)
+	req.Header.Set("Authorization", "Bearer e2e-token")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "log.level") {
+		t.Fatalf("refresh %d %s", resp.StatusCode, body)
+	}
+	lines.wait(t, "log level changed", 5*time.Second)
+	list()
+	eventually(t, 5*time.Second, "SQL debug line after the level change", func() bool {
+		return lines.count(func(l map[string]any) bool { return l["level"] == "debug" && l["sql"] != nil }) > 0
+	})
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

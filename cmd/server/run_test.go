@@ -244,3 +244,16 @@ func TestSIGTERMLetsInFlightRequestFinish(t *testing.T) {
 	}
 	lines.wait(t, "stopped", 10*time.Second)
 }
+
+// count returns how many lines seen so far match.
+func (w *lineWatcher) count(match func(map[string]any) bool) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, l := range w.lines {
+		if match(l) {
+			n++
+		}
+	}
+	return n
+}
