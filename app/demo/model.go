@@ -19,6 +19,7 @@ var (
 	ErrBadCursor       = errs.E(errs.Invalid, "cursor is malformed")
 	ErrPageAndCursor   = errs.E(errs.Invalid, "use either page or cursor, not both")
 	ErrPageOutOfBounds = errs.E(errs.Invalid, "page must be 1-1000 and page_size 1-100; page further with the cursor")
+	ErrBadShard        = errs.E(errs.Invalid, "shard total must be at least 1 and index in [0, total)")
 )
 
 // Item is one row of the demo_items table.

@@ -101,6 +101,17 @@ func (s *Service) List(ctx context.Context, q Query) (Page, error) {
 	return p, nil
 }
 
+// CountShard returns the number of items in shard index of total, the
+// items whose id modulo total is index, so that total workers each counting
+// their own index cover every item once. It returns an error wrapping
+// ErrBadShard when total < 1 or index is outside [0, total).
+func (s *Service) CountShard(ctx context.Context, index, total int64) (int64, error) {
+	if total < 1 || index < 0 || index >= total {
+		return 0, fmt.Errorf("count items of shard %d/%d: %w", index, total, ErrBadShard)
+	}
+	return s.store.CountShard(ctx, index, total)
+}
+
 // Update changes the fields p sets and returns the item; an empty patch
 // returns it unchanged. It returns an error wrapping ErrNotFound or
 // ErrConflict.

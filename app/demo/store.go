@@ -81,6 +81,20 @@ func (s *Store) List(ctx context.Context, f Filter, offset, limit int) ([]Item, 
 	return items, total, nil
 }
 
+// CountShard returns the number of items whose id modulo total is index.
+// The % operator, unlike MOD(), exists on both drivers. total must be
+// positive; the error is the driver's, wrapped.
+func (s *Store) CountShard(ctx context.Context, index, total int64) (int64, error) {
+	var n int64
+	err := db.Retry(ctx, func(ctx context.Context) error {
+		return s.db.WithContext(ctx).Model(&Item{}).Where("id % ? = ?", total, index).Count(&n).Error
+	})
+	if err != nil {
+		return 0, fmt.Errorf("count items of shard %d/%d: %w", index, total, mapErr(err))
+	}
+	return n, nil
+}
+
 // Update applies p to the item with id in one transaction and returns the
 // result. It returns an error wrapping ErrNotFound or ErrConflict.
 func (s *Store) Update(ctx context.Context, id int64, p Patch) (Item, error) {

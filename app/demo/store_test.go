@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 
@@ -253,3 +254,71 @@ func itemNames(items []demo.Item) []string {
 }
 
 func equal(a, b []string) bool { return fmt.Sprint(a) == fmt.Sprint(b) }
+
+func TestCountShard(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, cfg config.Database) {
+		ctx, svc, _ := newService(t, cfg)
+		var ids []int64
+		for i := range 17 {
+			item, err := svc.Create(ctx, demo.NewItem{Name: fmt.Sprintf("shard-%02d", i)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, item.ID)
+		}
+		// Gaps in the ids, as deletes leave them, must not shift the shards.
+		for _, i := range []int{3, 4, 11} {
+			if err := svc.Delete(ctx, ids[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		live := slices.Delete(slices.Clone(ids), 11, 12)
+		live = slices.Delete(live, 3, 5)
+
+		for _, total := range []int64{1, 2, 3, 5, 40} {
+			t.Run(fmt.Sprintf("total %d", total), func(t *testing.T) {
+				var sum int64
+				for index := range total {
+					got, err := svc.CountShard(ctx, index, total)
+					if err != nil {
+						t.Fatalf("shard %d/%d: %v", index, total, err)
+					}
+					if want := countMod(live, index, total); got != want {
+						t.Errorf("shard %d/%d = %d items, want %d", index, total, got, want)
+					}
+					sum += got
+				}
+				if sum != int64(len(live)) {
+					t.Errorf("shards of %d sum to %d, want every item once (%d)", total, sum, len(live))
+				}
+			})
+		}
+
+		for _, tt := range []struct {
+			name         string
+			index, total int64
+		}{
+			{"zero total", 0, 0},
+			{"negative total", 0, -2},
+			{"negative index", -1, 3},
+			{"index past total", 3, 3},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				if n, err := svc.CountShard(ctx, tt.index, tt.total); !errors.Is(err, demo.ErrBadShard) {
+					t.Errorf("CountShard(%d, %d) = %d, %v; want ErrBadShard", tt.index, tt.total, n, err)
+				}
+			})
+		}
+	})
+}
+
+// countMod counts the ids that shard index of total holds.
+func countMod(ids []int64, index, total int64) int64 {
+	var n int64
+	for _, id := range ids {
+		if id%total == index {
+			n++
+		}
+	}
+	return n
+}

@@ -84,10 +84,11 @@ type setup struct {
 	logPath string
 	opts    xxljob.Options
 	retain  int
+	tasks   map[string]xxljob.Handler // registered beside the built-in ones
 }
 
-// start builds, serves and starts an executor with demo_task, gate and
-// panic registered; Stop runs at cleanup unless the test stopped it.
+// start builds, serves and starts an executor with demo_task, gate, panic
+// and s.tasks registered; Stop runs at cleanup unless the test stopped it.
 func start(t testing.TB, s setup) *harness {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -129,6 +130,11 @@ func start(t testing.TB, s setup) *harness {
 			return "late", nil
 		},
 	} {
+		if err := ex.Register(name, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, h := range s.tasks {
 		if err := ex.Register(name, h); err != nil {
 			t.Fatal(err)
 		}

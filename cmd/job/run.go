@@ -14,7 +14,10 @@ import (
 	"github.com/rs/zerolog"
 
 	"gomicro/app/config"
+	"gomicro/app/db"
+	"gomicro/app/demo"
 	"gomicro/app/logging"
+	"gomicro/app/wecom"
 	"gomicro/app/xxljob"
 )
 
@@ -22,32 +25,14 @@ import (
 var version = "dev"
 
 // run wires the executor top to bottom and serves until ctx is cancelled,
-// then stops gracefully. environ is the process environment (os.Environ()),
-// as cmd/server takes it. Errors from bad config wrap config.ErrInvalid.
-func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
-	flags := flag.NewFlagSet("job", flag.ContinueOnError)
-	flags.SetOutput(stderr)
-	path := flags.String("config", "", "config file (default $APP_CONFIG, else config_$APP_ENV.yaml)")
-	if err := flags.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return fmt.Errorf("%w: %w", config.ErrInvalid, err)
+// then stops gracefully and closes the database. environ is the process
+// environment (os.Environ()), as cmd/server takes it. Errors from bad config
+// wrap config.ErrInvalid.
+func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) (err error) {
+	sel, cfg, err := loadConfig(args, environ, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
 	}
-
-	if flags.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", config.ErrInvalid, flags.Arg(0))
-	}
-	sel, err := config.Select(*path, ".", getenvFrom(environ))
-	if err != nil {
-		return err
-	}
-	loader, err := config.NewLoader(sel, environ)
-	if err != nil {
-		return err
-	}
-	// The Nacos layer joins here once app/nacos is wired (Build(remote)).
-	cfg, err := loader.Build(nil)
 	if err != nil {
 		return err
 	}
@@ -55,6 +40,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return fmt.Errorf("%w: app.timezone: %w", config.ErrInvalid, err)
 	}
+	store := config.NewStore(cfg, config.Meta{Source: config.SourceLocal, RefreshedAt: time.Now()})
 
 	logs, err := logging.New(cfg.Log, logging.Options{Env: cfg.Env, Stdout: stdout})
 	if err != nil {
@@ -64,6 +50,17 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	logger := logs.Logger().With().Str("app", cfg.App.Name).Logger()
 	ctx = logger.WithContext(ctx)
 	logger.Info().Str("config_file", sel.Path).Interface("config", cfg.Masked()).Str("env", sel.Env).Str("version", version).Msg("config loaded")
+
+	dbs, err := db.NewRegistry(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("%w: %w", config.ErrInvalid, err)
+	}
+	defer func() { err = errors.Join(err, dbs.Close()) }()
+	dbs.Watch(store)
+	items, err := openItems(ctx, dbs, cfg.Database.AutoMigrate)
+	if err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", cfg.XxlJob.Port))
 	if err != nil {
@@ -78,34 +75,86 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	if err := registerTasks(ex); err != nil {
+
+	// The client starts no work before its first send, so it needs closing
+	// only from here on.
+	robots, err := wecom.New(ctx, store.Current().WeChat, wecom.Options{})
+	if err != nil {
 		return err
 	}
-	return serve(ctx, ex, ln, cfg.XxlJob.ShutdownTimeout)
+	robots.Watch(store)
+	if err := registerTasks(ex, items, robots); err != nil {
+		return errors.Join(err, robots.Close(ctx))
+	}
+	return serve(ctx, ex, ln, cfg.XxlJob.ShutdownTimeout, robots.Close)
 }
 
-// registerTasks is the task list: one line per task. The demo items report
-// (app/demo), the WeCom report (app/wecom) and the Nacos refresh (app/nacos)
-// are added here once those modules are wired into this binary:
-//
-//	ex.Register("demo_items_report_task", xxljob.DemoItemsReport(items)),
-//	ex.Register("wecom_report_task", xxljob.WecomReport(robot)),
-//	ex.Register("refresh_nacos_config_task", xxljob.RefreshNacosConfig(source)),
-func registerTasks(ex *xxljob.Executor) error {
+// loadConfig reads the flags and builds the config from defaults, the file
+// and APP_* overrides. It returns flag.ErrHelp for -h; other errors wrap
+// config.ErrInvalid.
+func loadConfig(args, environ []string, stderr io.Writer) (config.Selection, *config.Config, error) {
+	flags := flag.NewFlagSet("job", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	path := flags.String("config", "", "config file (default $APP_CONFIG, else config_$APP_ENV.yaml)")
+	if err := flags.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return config.Selection{}, nil, err
+		}
+		return config.Selection{}, nil, fmt.Errorf("%w: %w", config.ErrInvalid, err)
+	}
+	if flags.NArg() > 0 {
+		return config.Selection{}, nil, fmt.Errorf("%w: unexpected argument %q", config.ErrInvalid, flags.Arg(0))
+	}
+	sel, err := config.Select(*path, ".", getenvFrom(environ))
+	if err != nil {
+		return sel, nil, err
+	}
+	loader, err := config.NewLoader(sel, environ)
+	if err != nil {
+		return sel, nil, err
+	}
+	// The Nacos layer joins here once app/nacos is wired (Build(remote)).
+	cfg, err := loader.Build(nil)
+	return sel, cfg, err
+}
+
+// openItems opens the default database as cmd/server does, brings the
+// schema up to date when database.auto_migrate is set, and returns the demo
+// items the items report counts.
+func openItems(ctx context.Context, dbs *db.Registry, migrate bool) (*demo.Service, error) {
+	gdb, err := dbs.Default(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if migrate {
+		if err := db.Migrate(ctx, gdb, demo.Migrations()); err != nil {
+			return nil, err
+		}
+	}
+	return demo.NewService(demo.NewStore(gdb)), nil
+}
+
+// registerTasks is the task list: one line per task.
+func registerTasks(ex *xxljob.Executor, items *demo.Service, robots *wecom.Client) error {
 	return errors.Join(
 		ex.Register("demo_task", xxljob.DemoTask),
+		ex.Register("demo_items_report_task", xxljob.DemoItemsReport(items)),
+		ex.Register("wecom_report_task", xxljob.WecomReport(robots)),
+		// registered once app/nacos is wired:
+		// ex.Register("refresh_nacos_config_task", xxljob.RefreshNacosConfig(source)),
 	)
 }
 
 // serve runs the HTTP server and the executor until ctx is done or the
 // server fails, then stops the executor (which still answers /log and /kill
-// while it drains) before closing the server.
-func serve(ctx context.Context, ex *xxljob.Executor, ln net.Listener, timeout time.Duration) error {
+// while it drains) before closing the server. flush runs last, within the
+// same deadline: it sends what the tasks left queued for WeCom.
+func serve(ctx context.Context, ex *xxljob.Executor, ln net.Listener, timeout time.Duration, flush func(context.Context) error) error {
 	srv := &http.Server{Handler: ex.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	if err := ex.Start(ctx); err != nil {
-		return errors.Join(err, srv.Close())
+		return errors.Join(err, srv.Close(), flush(ctx))
 	}
 	var serveErr error
 	select {
@@ -121,7 +170,7 @@ func serve(ctx context.Context, ex *xxljob.Executor, ln net.Listener, timeout ti
 	if errors.Is(shutErr, http.ErrServerClosed) {
 		shutErr = nil
 	}
-	return errors.Join(serveErr, stopErr, shutErr)
+	return errors.Join(serveErr, stopErr, shutErr, flush(stopCtx))
 }
 
 // getenvFrom looks names up in environ, so tests pass their own.
