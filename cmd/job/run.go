@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -17,6 +16,7 @@ import (
 	"gomicro/app/db"
 	"gomicro/app/demo"
 	"gomicro/app/logging"
+	"gomicro/app/nacos"
 	"gomicro/app/wecom"
 	"gomicro/app/xxljob"
 )
@@ -29,16 +29,15 @@ var version = "dev"
 // environment (os.Environ()), as cmd/server takes it. Errors from bad config
 // wrap config.ErrInvalid.
 func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) (err error) {
-	sel, cfg, err := loadConfig(args, environ, stderr)
+	loader, cfg, rest, err := config.Boot("job", args, environ, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	loc, err := time.LoadLocation(cfg.App.Timezone)
-	if err != nil {
-		return fmt.Errorf("%w: app.timezone: %w", config.ErrInvalid, err)
+	if len(rest) > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", config.ErrInvalid, rest[0])
 	}
 	store := config.NewStore(cfg, config.Meta{Source: config.SourceLocal, RefreshedAt: time.Now()})
 
@@ -49,7 +48,26 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	defer logs.Close()
 	logger := logs.Logger().With().Str("app", cfg.App.Name).Logger()
 	ctx = logger.WithContext(ctx)
-	logger.Info().Str("config_file", sel.Path).Interface("config", cfg.Masked()).Str("env", sel.Env).Str("version", version).Msg("config loaded")
+	logs.Follow(store)
+	logger.Info().Str("config_file", loader.Selection().Path).Str("env", cfg.Env).Str("version", version).
+		Interface("config", cfg.Masked()).Msg("config loaded")
+
+	// The same Nacos module as the server: bounded start, snapshot fallback,
+	// hot reload; refresh_nacos_config_task calls its Refresh.
+	nc, err := nacos.New(ctx, cfg.Nacos, loader, store)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		err = errors.Join(err, nc.Close(cctx))
+	}()
+	cfg = store.Current()
+	loc, err := time.LoadLocation(cfg.App.Timezone)
+	if err != nil {
+		return fmt.Errorf("%w: app.timezone: %w", config.ErrInvalid, err)
+	}
 
 	dbs, err := db.NewRegistry(ctx, cfg)
 	if err != nil {
@@ -83,39 +101,10 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		return err
 	}
 	robots.Watch(store)
-	if err := registerTasks(ex, items, robots); err != nil {
+	if err := registerTasks(ex, items, robots, nc); err != nil {
 		return errors.Join(err, robots.Close(ctx))
 	}
 	return serve(ctx, ex, ln, cfg.XxlJob.ShutdownTimeout, robots.Close)
-}
-
-// loadConfig reads the flags and builds the config from defaults, the file
-// and APP_* overrides. It returns flag.ErrHelp for -h; other errors wrap
-// config.ErrInvalid.
-func loadConfig(args, environ []string, stderr io.Writer) (config.Selection, *config.Config, error) {
-	flags := flag.NewFlagSet("job", flag.ContinueOnError)
-	flags.SetOutput(stderr)
-	path := flags.String("config", "", "config file (default $APP_CONFIG, else config_$APP_ENV.yaml)")
-	if err := flags.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return config.Selection{}, nil, err
-		}
-		return config.Selection{}, nil, fmt.Errorf("%w: %w", config.ErrInvalid, err)
-	}
-	if flags.NArg() > 0 {
-		return config.Selection{}, nil, fmt.Errorf("%w: unexpected argument %q", config.ErrInvalid, flags.Arg(0))
-	}
-	sel, err := config.Select(*path, ".", getenvFrom(environ))
-	if err != nil {
-		return sel, nil, err
-	}
-	loader, err := config.NewLoader(sel, environ)
-	if err != nil {
-		return sel, nil, err
-	}
-	// The Nacos layer joins here once app/nacos is wired (Build(remote)).
-	cfg, err := loader.Build(nil)
-	return sel, cfg, err
 }
 
 // openItems opens the default database as cmd/server does, brings the
@@ -135,13 +124,12 @@ func openItems(ctx context.Context, dbs *db.Registry, migrate bool) (*demo.Servi
 }
 
 // registerTasks is the task list: one line per task.
-func registerTasks(ex *xxljob.Executor, items *demo.Service, robots *wecom.Client) error {
+func registerTasks(ex *xxljob.Executor, items *demo.Service, robots *wecom.Client, nc *nacos.Client) error {
 	return errors.Join(
 		ex.Register("demo_task", xxljob.DemoTask),
 		ex.Register("demo_items_report_task", xxljob.DemoItemsReport(items)),
 		ex.Register("wecom_report_task", xxljob.WecomReport(robots)),
-		// registered once app/nacos is wired:
-		// ex.Register("refresh_nacos_config_task", xxljob.RefreshNacosConfig(source)),
+		ex.Register("refresh_nacos_config_task", xxljob.RefreshNacosConfig(nc)),
 	)
 }
 
@@ -171,16 +159,4 @@ func serve(ctx context.Context, ex *xxljob.Executor, ln net.Listener, timeout ti
 		shutErr = nil
 	}
 	return errors.Join(serveErr, stopErr, shutErr, flush(stopCtx))
-}
-
-// getenvFrom looks names up in environ, so tests pass their own.
-func getenvFrom(environ []string) func(string) string {
-	return func(key string) string {
-		for _, kv := range environ {
-			if k, v, ok := strings.Cut(kv, "="); ok && k == key {
-				return v
-			}
-		}
-		return ""
-	}
 }

@@ -107,6 +107,7 @@ type testConfig struct {
 	port     int    // xxl-job.port
 	wecom    string // wechat.robot_base_url; empty: WeCom's own
 	database string // SQLite file; empty: one beside the config
+	nacos    string // extra YAML appended (a nacos section); empty: Nacos off
 }
 
 func writeConfig(t *testing.T, c testConfig) string {
@@ -134,7 +135,7 @@ xxl-job:
   shutdown_timeout: 5s
 `, filepath.Join(dir, "log"), c.database, c.wecom, c.admin, c.port, c.port, filepath.Join(dir, "xxl_log"))
 	path := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(yaml+c.nacos), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -31,41 +30,32 @@ var version = "dev"
 // ctx is cancelled (SIGINT/SIGTERM), then shuts down gracefully. Errors
 // caused by configuration wrap config.ErrInvalid.
 func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("server", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	configPath := fs.String("config", "", "config file (overrides APP_CONFIG and APP_ENV)")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %w", config.ErrInvalid, err)
+	loader, cfg, rest, err := config.Boot("server", args, environ, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
 	}
-
-	sel, err := config.Select(*configPath, ".", getenvFrom(environ))
-	if err != nil {
-		return err
-	}
-	loader, err := config.NewLoader(sel, environ)
-	if err != nil {
-		return err
-	}
-	cfg, err := loader.Build(nil)
 	if err != nil {
 		return err
 	}
 	store := config.NewStore(cfg, config.Meta{Source: config.SourceLocal, RefreshedAt: time.Now()})
 
-	logs, err := logging.New(cfg.Log, logging.Options{Env: sel.Env, Stdout: stdout})
+	logs, err := logging.New(cfg.Log, logging.Options{Env: cfg.Env, Stdout: stdout})
 	if err != nil {
 		return fmt.Errorf("%w: %w", config.ErrInvalid, err)
 	}
 	defer logs.Close()
 	base := logs.Logger().With().Str("app", cfg.App.Name).Logger()
 	ctx = base.WithContext(ctx)
-	store.Subscribe(func(ctx context.Context, ch config.Change) { applyLogLevel(ctx, logs, ch) })
-	base.Info().Str("config_file", sel.Path).Str("env", sel.Env).Str("version", version).
-		Object("config", maskedConfig{cfg}).Msg("config loaded")
+	logs.Follow(store)
+	base.Info().Str("config_file", loader.Selection().Path).Str("env", cfg.Env).Str("version", version).
+		Interface("config", cfg.Masked()).Msg("config loaded")
 
-	sub := fs.Arg(0)
-	if sub != "" && sub != "migrate" {
-		return fmt.Errorf("%w: unknown subcommand %q (known: migrate)", config.ErrInvalid, sub)
+	var sub string
+	if len(rest) > 0 {
+		sub = rest[0]
+	}
+	if len(rest) > 1 || (sub != "" && sub != "migrate") {
+		return fmt.Errorf("%w: unknown arguments %q (known subcommand: migrate)", config.ErrInvalid, rest)
 	}
 
 	// Business config comes from Nacos when nacos.host is set; start-up is
@@ -226,33 +216,11 @@ func serve(ctx context.Context, sc config.Server, h http.Handler, hk hooks) erro
 	return nil
 }
 
-func applyLogLevel(ctx context.Context, logs *logging.Logging, ch config.Change) {
-	if ch.Old.Log.Level == ch.New.Log.Level {
-		return
-	}
-	if err := logs.SetLevel(ch.New.Log.Level); err != nil {
-		zerolog.Ctx(ctx).Error().Err(err).Msg("log level not changed")
-		return
-	}
-	zerolog.Ctx(ctx).Info().Str("from", ch.Old.Log.Level).Str("to", ch.New.Log.Level).Msg("log level changed")
-}
-
 // maskedConfig logs config in its masked form only.
 type maskedConfig struct{ c *config.Config }
 
 func (m maskedConfig) MarshalZerologObject(e *zerolog.Event) {
 	for k, v := range m.c.Masked() {
 		e.Interface(k, v)
-	}
-}
-
-func getenvFrom(environ []string) func(string) string {
-	return func(key string) string {
-		for _, kv := range environ {
-			if k, v, ok := strings.Cut(kv, "="); ok && k == key {
-				return v
-			}
-		}
-		return ""
 	}
 }

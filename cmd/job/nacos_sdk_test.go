@@ -1,0 +1,55 @@
+//go:build !race
+
+// This test drives the Nacos SDK, which has data races in its own connection
+// code; `make test` runs it in a separate pass without -race.
+
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gomicro/app/nacos/nacostest"
+)
+
+// TestRefreshNacosConfigTask triggers refresh_nacos_config_task after a
+// change whose push the fake never sent: the task fetches it and reports the
+// changed keys in its callback.
+func TestRefreshNacosConfigTask(t *testing.T) {
+	fake, err := nacostest.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fake.Stop()
+	key := nacostest.Key{Group: "DEFAULT_GROUP", DataID: "job-refresh.yaml"}
+	fake.SetConfig(key, "log: {level: warn}\n")
+
+	dirs, err := os.MkdirTemp("", "job-nacos-") // SDK goroutines may outlive t.TempDir
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dirs) }) // registered first, so it runs after run has stopped
+	admin := newAdmin(t)
+	port := freePort(t)
+	job := startRun(t, writeConfig(t, testConfig{admin: admin.url, port: port, nacos: fmt.Sprintf(`nacos:
+  host: 127.0.0.1:8848
+  grpc_port: %d
+  data_id: %s
+  timeout_ms: 2000
+  cache_dir: %q
+  log_dir: %q
+`, fake.Port(), key.DataID, filepath.Join(dirs, "cache"), filepath.Join(dirs, "log"))}))
+	job.next(t, admin, "/api/registry ")
+
+	fake.SetConfigSilently(key, "log: {level: error}\nxxl-job: {log_retention_days: 7}\n")
+	trigger(t, port, `{"jobId":3,"logId":31,"executorHandler":"refresh_nacos_config_task","logDateTime":1700000000000}`)
+	cb := job.callback(t, admin)
+	if cb.LogID != 31 || cb.HandleCode != 200 || !strings.Contains(cb.HandleMsg, "log.level") ||
+		!strings.Contains(cb.HandleMsg, "xxl-job.log_retention_days") {
+		t.Fatalf("refresh callback %+v", cb)
+	}
+	job.stop(t, admin)
+}
