@@ -1,9 +1,7 @@
 package db_test
 
 import (
-	"bytes"
 	"context"
-	"sync"
 	"testing"
 
 	"github.com/rs/zerolog"
@@ -11,31 +9,14 @@ import (
 
 	"gomicro/app/config"
 	"gomicro/app/db"
+	"gomicro/app/logging/logtest"
 )
-
-// lockedBuffer collects log output written from several goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // logContext returns a ctx whose logger writes JSON lines at debug to the
 // returned buffer.
-func logContext(t *testing.T) (context.Context, *lockedBuffer) {
+func logContext(t *testing.T) (context.Context, *logtest.Buffer) {
 	t.Helper()
-	buf := &lockedBuffer{}
+	buf := &logtest.Buffer{}
 	log := zerolog.New(buf).Level(zerolog.DebugLevel)
 	return log.WithContext(t.Context()), buf
 }

@@ -11,25 +11,14 @@ import (
 	"testing"
 
 	"gomicro/app/config"
+	"gomicro/app/config/configtest"
 	"gomicro/app/db"
 )
 
 // loadConfig builds a real Config from YAML the way the binary does.
 func loadConfig(t *testing.T, yaml string) (*config.Loader, *config.Config) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "config_test.yaml")
-	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	l, err := config.NewLoader(config.Selection{Path: path, Env: "test"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := l.Build(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l, cfg
+	return configtest.Load(t, yaml)
 }
 
 func TestRegistry(t *testing.T) {

@@ -7,8 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -17,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"gomicro/app/config"
+	"gomicro/app/config/configtest"
 	"gomicro/app/db/dbtest"
 	"gomicro/app/demo"
 	"gomicro/app/web"
@@ -26,18 +25,7 @@ import (
 // fresh database of cfg.
 func newEngine(t testing.TB, cfg config.Database) *gin.Engine {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "config_test.yaml")
-	if err := os.WriteFile(path, []byte("log:\n  dir: \"\"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	loader, err := config.NewLoader(config.Selection{Path: path, Env: "test"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	appCfg, err := loader.Build(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, appCfg := configtest.Load(t, "log:\n  dir: \"\"\n")
 	_, svc, _ := newService(t, cfg)
 	engine, err := web.NewEngine(web.Deps{
 		Store:    config.NewStore(appCfg, config.Meta{Source: config.SourceLocal}),

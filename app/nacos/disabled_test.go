@@ -3,11 +3,10 @@ package nacos_test
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"gomicro/app/config"
+	"gomicro/app/config/configtest"
 	"gomicro/app/errs"
 	"gomicro/app/nacos"
 )
@@ -15,18 +14,7 @@ import (
 // localStore builds a store from a config file holding content.
 func localStore(t *testing.T, content string) *config.Store {
 	t.Helper()
-	file := filepath.Join(t.TempDir(), "config_test.yaml")
-	if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	loader, err := config.NewLoader(config.Selection{Path: file, Env: "test"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := loader.Build(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, cfg := configtest.Load(t, content)
 	return config.NewStore(cfg, config.Meta{Source: config.SourceLocal})
 }
 

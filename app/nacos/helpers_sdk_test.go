@@ -3,20 +3,19 @@
 package nacos_test
 
 import (
-	"bytes"
 	"context"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"gomicro/app/config"
+	"gomicro/app/logging/logtest"
 	"gomicro/app/nacos"
 	"gomicro/app/nacos/nacostest"
 )
@@ -32,29 +31,11 @@ database:
   password: local-db-pass
 `
 
-// syncBuffer collects log lines written from SDK goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // env is one test's world: a fake Nacos, temp dirs, a loader and a store.
 type env struct {
 	t      *testing.T
 	ctx    context.Context
-	logs   *syncBuffer
+	logs   *logtest.Buffer
 	loader *config.Loader
 	store  *config.Store
 	cache  string
@@ -84,7 +65,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	l := zerolog.New(logs).Level(zerolog.DebugLevel)
 	return &env{
 		t: t, ctx: l.WithContext(context.Background()), logs: logs, loader: loader,

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,51 +8,19 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/rs/zerolog"
 
 	"gomicro/app/config"
+	"gomicro/app/config/configtest"
 	"gomicro/app/errs"
+	"gomicro/app/logging/logtest"
 	"gomicro/app/web"
 )
-
-// syncBuffer collects log lines written from handler goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// lines returns the JSON log lines decoded.
-func (b *syncBuffer) lines(t *testing.T) []map[string]any {
-	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(b.buf.String()), "\n") {
-		if l == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatalf("log line not JSON: %q", l)
-		}
-		out = append(out, m)
-	}
-	return out
-}
 
 // testModule is a small business module registered through the same public
 // Registrar interface real modules use.
@@ -104,24 +71,13 @@ func (opsModule) Register(api huma.API) {
 
 type env struct {
 	h    http.Handler
-	logs *syncBuffer
+	logs *logtest.Buffer
 }
 
 func newEnv(t *testing.T, yaml string, checks ...web.Check) env {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "c.yaml")
-	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	l, err := config.NewLoader(config.Selection{Path: path, Env: "test"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := l.Build(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := &syncBuffer{}
+	_, cfg := configtest.Load(t, yaml)
+	logs := &logtest.Buffer{}
 	h, err := web.NewEngine(web.Deps{
 		Store:    config.NewStore(cfg, config.Meta{Source: config.SourceLocal}),
 		Logger:   zerolog.New(logs),
@@ -187,7 +143,7 @@ func TestTraceID(t *testing.T) {
 				t.Fatal("invalid id echoed")
 			}
 			var access, handler bool
-			for _, l := range e.logs.lines(t) {
+			for _, l := range e.logs.Lines(t) {
 				if l["trace_id"] != id {
 					continue
 				}
@@ -270,7 +226,7 @@ func TestPanicLoggedOnceWithStackAndTraceID(t *testing.T) {
 		t.Fatalf("status %d id %q", rec.Code, rec.Header().Get("X-Trace-Id"))
 	}
 	var panics, access int
-	for _, l := range e.logs.lines(t) {
+	for _, l := range e.logs.Lines(t) {
 		if l["message"] == "panic recovered" {
 			panics++
 			if l["trace_id"] != "panic-1" || !strings.Contains(fmt.Sprint(l["stack"]), "goroutine") || l["panic"] != "secret internal detail" {

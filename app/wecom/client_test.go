@@ -31,7 +31,7 @@ func TestPacing(t *testing.T) {
 		}
 	}
 	// The last "sent" line is written after WeCom answered; wait for it too.
-	waitFor(t, s.wecom, s.clock, true, func() bool { return len(s.logs.lines(t, "wecom message sent")) >= n })
+	waitFor(t, s.wecom, s.clock, true, func() bool { return len(s.logs.Messages(t, "wecom message sent")) >= n })
 	reqs := s.wecom.requests()
 	if len(reqs) != n {
 		t.Fatalf("WeCom got %d messages, want %d", len(reqs), n)
@@ -53,7 +53,7 @@ func TestPacing(t *testing.T) {
 	if span := reqs[n-1].At.Sub(reqs[0].At); span < 2*time.Minute {
 		t.Errorf("45 messages went out within %s; pacing cannot have held", span)
 	}
-	if got := len(s.logs.lines(t, "wecom message sent")); got != n {
+	if got := len(s.logs.Messages(t, "wecom message sent")); got != n {
 		t.Errorf("%d 'sent' log lines, want %d", got, n)
 	}
 }
@@ -111,7 +111,7 @@ func TestRetries(t *testing.T) {
 				if strings.Contains(err.Error(), testKey) {
 					t.Errorf("error shows the key: %v", err)
 				}
-				if len(s.logs.lines(t, "wecom message not sent")) != 1 {
+				if len(s.logs.Messages(t, "wecom message not sent")) != 1 {
 					t.Error("the failed message was not logged whole")
 				}
 			}
@@ -160,7 +160,7 @@ func TestNetworkErrorBounded(t *testing.T) {
 	if sendErr == nil || strings.Contains(sendErr.Error(), testKey) || !strings.Contains(sendErr.Error(), "key=******") {
 		t.Errorf("SendSync = %v, want a network error with the key masked", sendErr)
 	}
-	if got := len(logs.lines(t, "wecom send retry")); got != 2 {
+	if got := len(logs.Messages(t, "wecom send retry")); got != 2 {
 		t.Errorf("%d retries logged, want 2", got)
 	}
 }
@@ -185,7 +185,7 @@ func TestCloseFlushes(t *testing.T) {
 	if err := s.client.Send(s.ctx, "DEFAULT", wecom.Text{Content: "late"}); !errors.Is(err, wecom.ErrClosed) {
 		t.Errorf("Send after Close = %v, want ErrClosed", err)
 	}
-	if got := len(s.logs.lines(t, "wecom message not sent")); got != 1 {
+	if got := len(s.logs.Messages(t, "wecom message not sent")); got != 1 {
 		t.Errorf("%d unsent lines, want the late one", got)
 	}
 }
@@ -207,7 +207,7 @@ func TestCloseDeadlineLogsUnsent(t *testing.T) {
 	if !errors.Is(err, wecom.ErrClosed) || !strings.Contains(err.Error(), "5 messages") {
 		t.Errorf("Close = %v, want ErrClosed counting 5 messages", err)
 	}
-	lines := s.logs.lines(t, "wecom message not sent")
+	lines := s.logs.Messages(t, "wecom message not sent")
 	if len(lines) != 5 {
 		t.Fatalf("%d unsent messages logged, want 5", len(lines))
 	}
@@ -245,7 +245,7 @@ func TestQueueFull(t *testing.T) {
 	if took := time.Since(start); took > time.Second {
 		t.Errorf("a full queue blocked the caller for %s", took)
 	}
-	lines := s.logs.lines(t, "wecom message not sent")
+	lines := s.logs.Messages(t, "wecom message not sent")
 	if len(lines) != 1 || !strings.Contains(fmt.Sprint(lines[0]["payload"]), "third") {
 		t.Errorf("the refused message was not logged whole: %v", lines)
 	}
@@ -270,7 +270,7 @@ func TestTraceID(t *testing.T) {
 	if !trace.ValidID(reqs[1].TraceID) {
 		t.Errorf("a send without trace id went out without one")
 	}
-	lines := s.logs.lines(t, "wecom message sent")
+	lines := s.logs.Messages(t, "wecom message sent")
 	if len(lines) != 2 || lines[1]["trace_id"] != reqs[1].TraceID {
 		t.Errorf("sent lines %v do not carry the trace ids", lines)
 	}
@@ -316,7 +316,7 @@ func TestSendSyncCancelled(t *testing.T) {
 	if n := s.wecom.count(); n != 1 {
 		t.Errorf("WeCom got %d messages, want only the first", n)
 	}
-	lines := s.logs.lines(t, "wecom message not sent")
+	lines := s.logs.Messages(t, "wecom message not sent")
 	if len(lines) != 1 || !strings.Contains(fmt.Sprint(lines[0]["payload"]), "given up") {
 		t.Errorf("the abandoned message was not logged whole: %v", lines)
 	}

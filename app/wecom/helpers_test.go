@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"gomicro/app/config"
+	"gomicro/app/logging/logtest"
 	"gomicro/app/trace"
 	"gomicro/app/wecom"
 )
@@ -254,48 +255,11 @@ func result(t *testing.T, f *fakeWeCom, clock *fakeClock, done <-chan error) err
 	return err
 }
 
-// syncBuffer collects log output from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// lines returns the JSON log lines with the given message.
-func (s *syncBuffer) lines(t *testing.T, msg string) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(s.String()), "\n") {
-		if l == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatalf("log line %q: %v", l, err)
-		}
-		if m["message"] == msg {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
 // logCtx returns a ctx carrying a JSON logger into a buffer that is checked
 // for the key when the test ends.
-func logCtx(t *testing.T) (context.Context, *syncBuffer) {
+func logCtx(t *testing.T) (context.Context, *logtest.Buffer) {
 	t.Helper()
-	buf := &syncBuffer{}
+	buf := &logtest.Buffer{}
 	l := zerolog.New(buf).With().Timestamp().Logger()
 	t.Cleanup(func() {
 		if strings.Contains(buf.String(), testKey) {
@@ -307,7 +271,7 @@ func logCtx(t *testing.T) (context.Context, *syncBuffer) {
 
 type setup struct {
 	ctx    context.Context
-	logs   *syncBuffer
+	logs   *logtest.Buffer
 	clock  *fakeClock
 	wecom  *fakeWeCom
 	client *wecom.Client
