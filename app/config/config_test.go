@@ -307,3 +307,35 @@ func FuzzBuildRemote(f *testing.F) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestWeChatValidation(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want string // "" means valid
+	}{
+		{"http base url", "wechat: {robot_base_url: 'http://127.0.0.1:9/x'}\n", ""},
+		{"ftp base url", "wechat: {robot_base_url: 'ftp://example.com'}\n", "robot_base_url"},
+		{"alerts off, no robot", "wechat: {alert: {enabled: false, robot: ops}}\n", ""},
+		{"alerts to missing robot", "wechat: {alert: {enabled: true, robot: ops}, robot_templates: {DEFAULT: {key: k}}}\n", "alert.robot"},
+		{"alerts to robot without key", "wechat: {alert: {enabled: true, robot: ops}, robot_templates: {ops: {template: t}}}\n", "alert.robot"},
+		{"alerts to named robot", "wechat: {alert: {enabled: true, robot: ops}, robot_templates: {ops: {key: k}}}\n", ""},
+		{"robot names are exact", "wechat: {alert: {enabled: true, robot: OPS}, robot_templates: {ops: {key: k}}}\n", "alert.robot"},
+		{"alerts to default robot", "wechat: {alert: {enabled: true, robot: default}, robot_templates: {DEFAULT: {key: k}}}\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l, err := config.NewLoader(config.Selection{Path: writeFile(t, t.TempDir(), "c.yaml", tt.yaml), Env: "test"}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = l.Build(nil)
+			if tt.want == "" && err != nil {
+				t.Fatalf("valid config refused: %v", err)
+			}
+			if tt.want != "" && (!errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), tt.want)) {
+				t.Fatalf("err = %v, want one naming %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -39,7 +39,7 @@ type XxlJob struct {
 
 // WeChat configures WeCom group robots.
 type WeChat struct {
-	RobotBaseURL   string                   `koanf:"robot_base_url" json:"robot_base_url" validate:"omitempty,url"`
+	RobotBaseURL   string                   `koanf:"robot_base_url" json:"robot_base_url" validate:"omitempty,http_url"`
 	RobotTemplates map[string]RobotTemplate `koanf:"robot_templates" json:"robot_templates" validate:"dive"`
 	// QueueSize bounds the messages waiting per robot; past it a send is
 	// refused and logged instead of blocking the caller.

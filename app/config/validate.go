@@ -21,6 +21,7 @@ func validate(cfg *Config) error {
 		}
 		return name
 	})
+	v.RegisterStructValidation(alertRobotConfigured, WeChat{})
 	err := v.Struct(cfg)
 	var verrs validator.ValidationErrors
 	if !errors.As(err, &verrs) {
@@ -32,6 +33,27 @@ func validate(cfg *Config) error {
 		msgs = append(msgs, fmt.Sprintf("%s: %s", key, describe(fe, isSecret(key))))
 	}
 	return errors.New(strings.Join(msgs, "; "))
+}
+
+// alertRobotConfigured refuses alerts aimed at a robot that does not exist:
+// such a config would load (and be snapshotted) yet fail the next start.
+// The lookup is the WeCom client's: "" or DEFAULT (any case) ask for the
+// robot configured as DEFAULT or "", other names must match exactly.
+func alertRobotConfigured(sl validator.StructLevel) {
+	w := sl.Current().Interface().(WeChat)
+	if !w.Alert.Enabled {
+		return
+	}
+	names := []string{w.Alert.Robot}
+	if w.Alert.Robot == "" || strings.EqualFold(w.Alert.Robot, "DEFAULT") {
+		names = []string{"DEFAULT", ""}
+	}
+	for _, name := range names {
+		if r, ok := w.RobotTemplates[name]; ok && r.Key != "" {
+			return
+		}
+	}
+	sl.ReportError(w.Alert.Robot, "alert.robot", "Robot", "robot_configured", "")
 }
 
 func describe(fe validator.FieldError, secret bool) string {

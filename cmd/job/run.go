@@ -46,7 +46,9 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		return fmt.Errorf("%w: %w", config.ErrInvalid, err)
 	}
 	defer logs.Close()
-	logger := logs.Logger().With().Str("app", cfg.App.Name).Logger()
+	// Error lines go to WeCom once alerts start (wechat.alert.enabled).
+	alerts := &wecom.AlertSlot{}
+	logger := logs.Logger().Hook(alerts).With().Str("app", cfg.App.Name).Logger()
 	ctx = logger.WithContext(ctx)
 	logs.Follow(store)
 	logger.Info().Str("config_file", loader.Selection().Path).Str("env", cfg.Env).Str("version", version).
@@ -101,10 +103,21 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		return err
 	}
 	robots.Watch(store)
-	if err := registerTasks(ex, items, robots, nc); err != nil {
+	alerter, err := alerts.StartAlerts(ctx, robots, cfg)
+	if err != nil {
 		return errors.Join(err, robots.Close(ctx))
 	}
-	return serve(ctx, ex, ln, cfg.XxlJob.ShutdownTimeout, robots.Close)
+	flush := func(ctx context.Context) error {
+		var err error
+		if alerter != nil {
+			err = alerter.Close(ctx)
+		}
+		return errors.Join(err, robots.Close(ctx))
+	}
+	if err := registerTasks(ex, items, robots, nc); err != nil {
+		return errors.Join(err, flush(ctx))
+	}
+	return serve(ctx, ex, ln, cfg.XxlJob.ShutdownTimeout, flush)
 }
 
 // openItems opens the default database as cmd/server does, brings the

@@ -10,9 +10,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -126,5 +129,227 @@ func TestNacosRegisterAndDeregisterOnSIGTERM(t *testing.T) {
 	}
 	if left := fake.Instances("svc-e2e", "DEFAULT_GROUP"); len(left) != 0 {
 		t.Fatalf("instances left: %+v", left)
+	}
+}
+
+// blackhole accepts connections and never answers, like a hung server.
+func blackhole(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// refusedPort returns a port nothing listens on.
+func refusedPort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	return port
+}
+
+func getJSON(t *testing.T, url, token string, into any) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(body, into); err != nil {
+		t.Fatalf("%s: %s", url, body)
+	}
+	return resp.StatusCode
+}
+
+// TestServesWithin4sWhenNacosIsDown starts the real binary with Nacos
+// refusing connections or accepting and never answering, with and without
+// a last-good snapshot: it must serve within 4 s and say it is degraded.
+func TestServesWithin4sWhenNacosIsDown(t *testing.T) {
+	// One live start against the fake leaves a snapshot in this cache dir.
+	snapDir, err := os.MkdirTemp("", "server-snap-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(snapDir) })
+	key := nacostest.Key{Group: "DEFAULT_GROUP", DataID: "server-down.yaml"}
+	{
+		fake, err := nacostest.Start("127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fake.SetConfig(key, "app:\n  name: from-snapshot\n")
+		cmd, lines := serverProcess(t, nil, append(testEnviron(t), nacosEnv(fake.Port(), key.DataID, snapDir)...))
+		lines.wait(t, "listening", 10*time.Second)
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		if code := exitCode(t, cmd); code != 0 {
+			t.Fatalf("live run exit %d", code)
+		}
+		fake.Stop()
+	}
+
+	tests := []struct {
+		name     string
+		port     func(*testing.T) int
+		cache    string
+		wantSrc  string
+		wantName string
+	}{
+		{"refused, no snapshot", refusedPort, "", "local", "gomicro"},
+		{"hung, no snapshot", blackhole, "", "local", "gomicro"},
+		{"refused, snapshot", refusedPort, snapDir, "snapshot", "from-snapshot"},
+		{"hung, snapshot", blackhole, snapDir, "snapshot", "from-snapshot"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cache := tt.cache
+			if cache == "" {
+				var err error
+				if cache, err = os.MkdirTemp("", "server-nosnap-"); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = os.RemoveAll(cache) })
+			}
+			start := time.Now()
+			cmd, lines := serverProcess(t, nil, append(testEnviron(t), nacosEnv(tt.port(t), key.DataID, cache)...))
+			addr := lines.wait(t, "listening", 10*time.Second)["addr"].(string)
+			var health map[string]any
+			if code := getJSON(t, "http://"+addr+"/healthz", "", &health); code != 200 {
+				t.Fatalf("healthz %d", code)
+			}
+			if d := time.Since(start); d > 4*time.Second {
+				t.Fatalf("serving after %s", d)
+			}
+			var ready struct {
+				Components map[string]struct{ Status, Detail string }
+			}
+			getJSON(t, "http://"+addr+"/readyz", "", &ready)
+			if ready.Components["config"].Status != "down" {
+				t.Fatalf("readyz config %+v", ready.Components["config"])
+			}
+			var got struct {
+				Source   string
+				Degraded bool
+				Config   struct{ App struct{ Name string } }
+			}
+			getJSON(t, "http://"+addr+"/nacos/getConfig", "", &got) // loopback, no token configured
+			if got.Source != tt.wantSrc || !got.Degraded || got.Config.App.Name != tt.wantName {
+				t.Fatalf("getConfig %+v", got)
+			}
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			if code := exitCode(t, cmd); code != 0 {
+				t.Fatalf("exit %d", code)
+			}
+		})
+	}
+}
+
+func nacosEnv(grpcPort int, dataID, cacheDir string) []string {
+	return []string{
+		"APP_NACOS_HOST=127.0.0.1:8848",
+		"APP_NACOS_GRPC_PORT=" + strconv.Itoa(grpcPort),
+		"APP_NACOS_DATA_ID=" + dataID,
+		"APP_NACOS_CACHE_DIR=" + filepath.Join(cacheDir, "cache"),
+		"APP_NACOS_LOG_DIR=" + filepath.Join(cacheDir, "log"),
+		"APP_NACOS_ADVERTISE_IP=127.0.0.1",
+	}
+}
+
+// TestRefusedPushAlertsWeCom: with alerts on, a Nacos push that fails
+// validation is refused, logged at error, and reaches the WeCom group.
+func TestRefusedPushAlertsWeCom(t *testing.T) {
+	got := make(chan string, 16)
+	wecomSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		got <- string(body)
+		_, _ = io.WriteString(w, `{"errcode":0,"errmsg":"ok"}`)
+	}))
+	defer wecomSrv.Close()
+	fake, err := nacostest.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fake.Stop()
+	key := nacostest.Key{Group: "DEFAULT_GROUP", DataID: "server-alert.yaml"}
+	fake.SetConfig(key, "log: {level: info}\n")
+	dir, err := os.MkdirTemp("", "server-alert-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+
+	environ := append(testEnviron(t), nacosEnv(fake.Port(), key.DataID, dir)...)
+	environ = append(environ,
+		"APP_WECHAT_ROBOT_BASE_URL="+wecomSrv.URL,
+		"APP_WECHAT_ALERT_ENABLED=true",
+		"APP_WECHAT_ALERT_ROBOT=ops",
+	)
+	cfgFile := filepath.Join(dir, "config.yaml")
+	shipped, err := os.ReadFile("../../config_test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The robot map comes from the file; env can only override existing keys.
+	shipped = []byte(strings.Replace(string(shipped), "  robot_templates: {}", "  robot_templates: {ops: {key: ops-key}}", 1))
+	if err := os.WriteFile(cfgFile, shipped, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	environ = append(environ, "APP_CONFIG="+cfgFile)
+	cmd, lines := serverProcess(t, nil, environ)
+	addr := lines.wait(t, "listening", 10*time.Second)["addr"].(string)
+
+	fake.SetConfigSilently(key, "log: {level: loud}\n")
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/nacos/refresh", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("refresh of invalid content: %d", resp.StatusCode)
+	}
+	lines.wait(t, "nacos config refused; last good config kept", 5*time.Second)
+	_ = cmd.Process.Signal(syscall.SIGTERM) // closing flushes the folded alert
+	if code := exitCode(t, cmd); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	select {
+	case body := <-got:
+		if !strings.Contains(body, "nacos config refused") || !strings.Contains(body, "trace_id") {
+			t.Fatalf("alert %s", body)
+		}
+	default:
+		t.Fatal("no alert reached WeCom")
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"time"
 
@@ -44,7 +43,9 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		return fmt.Errorf("%w: %w", config.ErrInvalid, err)
 	}
 	defer logs.Close()
-	base := logs.Logger().With().Str("app", cfg.App.Name).Logger()
+	// Error lines go to WeCom once alerts start (wechat.alert.enabled).
+	alerts := &wecom.AlertSlot{}
+	base := logs.Logger().Hook(alerts).With().Str("app", cfg.App.Name).Logger()
 	ctx = base.WithContext(ctx)
 	logs.Follow(store)
 	base.Info().Str("config_file", loader.Selection().Path).Str("env", cfg.Env).Str("version", version).
@@ -91,14 +92,15 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		return err
 	}
 	robots.Watch(store)
-	root, alerter, err := withAlerts(ctx, base, robots, cfg)
+	alerter, err := alerts.StartAlerts(ctx, robots, cfg)
 	if err != nil {
 		return err
 	}
+	defer flush(ctx, cfg.Server.ShutdownTimeout, alerter, robots)
 
 	engine, err := web.NewEngine(web.Deps{
 		Store:    store,
-		Logger:   root,
+		Logger:   base,
 		Registry: web.NewRegistry(),
 		Version:  version,
 		Checks: []web.Check{
@@ -117,24 +119,36 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	serveErr := serve(ctx, cfg.Server, engine, hooks{
+	return serve(ctx, cfg.Server, engine, hooks{
 		listening: func(ctx context.Context, port int) error {
 			_, err := nc.RegisterInstance(ctx, port)
 			return err
 		},
-		// Leave Nacos naming before draining, so callers stop being sent here.
-		stopping: func(ctx context.Context) { closeNacos(ctx, nc) },
+		// Leave Nacos naming before draining, so callers stop being sent
+		// here; take at most a third of the drain time for it.
+		stopping: func(sctx context.Context) {
+			cctx, cancel := context.WithTimeout(sctx, min(5*time.Second, cfg.Server.ShutdownTimeout/3))
+			defer cancel()
+			if err := nc.Close(cctx); err != nil {
+				zerolog.Ctx(ctx).Warn().Err(err).Msg("nacos close")
+			}
+		},
 	})
+}
 
-	// Past the HTTP drain: flush alerts, then the robots' queues, within the
-	// same deadline ops configured for shutdown.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.Server.ShutdownTimeout)
+// flush sends what alerts and robot queues still hold, after the HTTP
+// drain, within another shutdown_timeout; what cannot be sent is logged
+// whole by the WeCom client.
+func flush(ctx context.Context, timeout time.Duration, alerter *wecom.Alerter, robots *wecom.Client) {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
-	var flushErr error
+	var err error
 	if alerter != nil {
-		flushErr = alerter.Close(sctx)
+		err = alerter.Close(sctx)
 	}
-	return errors.Join(serveErr, flushErr, robots.Close(sctx))
+	if err = errors.Join(err, robots.Close(sctx)); err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("wecom flush")
+	}
 }
 
 // closeNacos deregisters and stops the Nacos client within a few seconds;
@@ -151,21 +165,6 @@ func closeNacos(ctx context.Context, nc *nacos.Client) {
 // across modules and never edited once released.
 func migrations() []db.Migration {
 	return demo.Migrations()
-}
-
-// withAlerts returns the root logger, with the WeCom alert hook attached
-// when wechat.alert.enabled. The alerter itself logs through base, without
-// the hook, so a failing alert cannot raise another alert.
-func withAlerts(ctx context.Context, base zerolog.Logger, robots *wecom.Client, cfg *config.Config) (zerolog.Logger, *wecom.Alerter, error) {
-	if !cfg.WeChat.Alert.Enabled {
-		return base, nil, nil
-	}
-	host, _ := os.Hostname()
-	alerter, err := wecom.NewAlerter(ctx, robots, cfg.WeChat.Alert, wecom.AlertInfo{Service: cfg.App.Name, Env: cfg.Env, Host: host}, nil)
-	if err != nil {
-		return base, nil, fmt.Errorf("%w: wechat.alert: %w", config.ErrInvalid, err)
-	}
-	return base.Hook(alerter), alerter, nil
 }
 
 // hooks run at the edges of serving: listening once the port is known,
@@ -214,13 +213,4 @@ func serve(ctx context.Context, sc config.Server, h http.Handler, hk hooks) erro
 	}
 	log.Info().Msg("stopped")
 	return nil
-}
-
-// maskedConfig logs config in its masked form only.
-type maskedConfig struct{ c *config.Config }
-
-func (m maskedConfig) MarshalZerologObject(e *zerolog.Event) {
-	for k, v := range m.c.Masked() {
-		e.Interface(k, v)
-	}
 }
