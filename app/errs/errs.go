@@ -15,10 +15,14 @@ const (
 	Unauthorized Code = "unauthorized" // 401: missing or wrong credentials
 	Forbidden    Code = "forbidden"    // 403: not allowed from here
 	NotFound     Code = "not_found"    // 404
-	Conflict     Code = "conflict"     // 409: duplicate or state clash
-	TooLarge     Code = "too_large"    // 413: request body over the limit
-	Unavailable  Code = "unavailable"  // 503: a dependency is down
-	Internal     Code = "internal"     // 500
+	// MethodNotAllowed is 405: the route exists, the method does not.
+	MethodNotAllowed Code = "method_not_allowed"
+	Conflict         Code = "conflict"  // 409: duplicate or state clash
+	TooLarge         Code = "too_large" // 413: request body over the limit
+	// Unsupported is 415 (content type) or 406 (accepted type).
+	Unsupported Code = "unsupported"
+	Unavailable Code = "unavailable" // 503: a dependency is down
+	Internal    Code = "internal"    // 500
 )
 
 // Error is an error with a Code and a message safe to show a client.

@@ -5,6 +5,7 @@
 package logging
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -62,7 +63,7 @@ func New(cfg config.Log, opts Options) (*Logging, error) {
 	if opts.Stdout != nil {
 		stdout := struct{ io.Writer }{opts.Stdout} // hide Close: stdout is not ours
 		if cfg.Format == "console" || (cfg.Format == "" && opts.Env == "test") {
-			outs = append(outs, zerolog.ConsoleWriter{Out: stdout, TimeFormat: "2006-01-02 15:04:05.000"})
+			outs = append(outs, perLine{zerolog.ConsoleWriter{Out: stdout, TimeFormat: "2006-01-02 15:04:05.000"}})
 		} else {
 			outs = append(outs, stdout)
 		}
@@ -107,6 +108,26 @@ func (l *Logging) Close() error {
 		err = errors.Join(err, l.file.Close())
 	}
 	return err
+}
+
+// perLine hands a batch to w one line at a time: lines reach the writers
+// in batches, and zerolog's ConsoleWriter decodes only the first JSON value
+// of each write.
+type perLine struct{ w io.Writer }
+
+func (p perLine) Write(b []byte) (int, error) {
+	n := len(b)
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			i = len(b) - 1
+		}
+		if _, err := p.w.Write(b[:i+1]); err != nil {
+			return n - len(b), err
+		}
+		b = b[i+1:]
+	}
+	return n, nil
 }
 
 // levelFilter drops lines below the runtime level. Loggers copied into

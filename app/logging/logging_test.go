@@ -160,12 +160,15 @@ func TestConsoleOnStdoutInTest(t *testing.T) {
 	var stdout bytes.Buffer
 	l, _ := newLogging(t, "", "test", &stdout)
 	lg := l.Logger()
-	lg.Info().Msg("human")
+	for i := range 5 { // written as one batch: each line must still show
+		lg.Info().Int("n", i).Msg("human")
+	}
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if out := stdout.String(); strings.HasPrefix(out, "{") || !strings.Contains(out, "human") {
-		t.Fatalf("test stdout should be console text: %q", out)
+	out := stdout.String()
+	if strings.HasPrefix(out, "{") || strings.Count(out, "human") != 5 || strings.Count(out, "\n") != 5 {
+		t.Fatalf("test stdout should be 5 console lines: %q", out)
 	}
 }
 

@@ -20,7 +20,7 @@ import (
 // validation errors.
 type ErrorBody struct {
 	Status  int                 `json:"status" doc:"HTTP status code"`
-	Code    errs.Code           `json:"code" doc:"Stable machine-readable error code" enum:"invalid,bad_request,unauthorized,forbidden,not_found,conflict,too_large,unavailable,internal"`
+	Code    errs.Code           `json:"code" doc:"Stable machine-readable error code" enum:"invalid,bad_request,unauthorized,forbidden,not_found,method_not_allowed,conflict,too_large,unsupported,unavailable,internal"`
 	Message string              `json:"message" doc:"Human-readable message"`
 	TraceID string              `json:"trace_id" doc:"Trace id of the request, also in the X-Trace-Id header"`
 	Errors  []*huma.ErrorDetail `json:"errors,omitempty" doc:"Offending fields, for validation errors"`
@@ -36,15 +36,17 @@ func (e *ErrorBody) GetStatus() int { return e.Status }
 func (e *ErrorBody) ContentType(string) string { return "application/json" }
 
 var statusOf = map[errs.Code]int{
-	errs.Invalid:      http.StatusUnprocessableEntity,
-	errs.BadRequest:   http.StatusBadRequest,
-	errs.Unauthorized: http.StatusUnauthorized,
-	errs.Forbidden:    http.StatusForbidden,
-	errs.NotFound:     http.StatusNotFound,
-	errs.Conflict:     http.StatusConflict,
-	errs.TooLarge:     http.StatusRequestEntityTooLarge,
-	errs.Unavailable:  http.StatusServiceUnavailable,
-	errs.Internal:     http.StatusInternalServerError,
+	errs.Invalid:          http.StatusUnprocessableEntity,
+	errs.BadRequest:       http.StatusBadRequest,
+	errs.Unauthorized:     http.StatusUnauthorized,
+	errs.Forbidden:        http.StatusForbidden,
+	errs.NotFound:         http.StatusNotFound,
+	errs.MethodNotAllowed: http.StatusMethodNotAllowed,
+	errs.Unsupported:      http.StatusUnsupportedMediaType,
+	errs.Conflict:         http.StatusConflict,
+	errs.TooLarge:         http.StatusRequestEntityTooLarge,
+	errs.Unavailable:      http.StatusServiceUnavailable,
+	errs.Internal:         http.StatusInternalServerError,
 }
 
 var codeOf = map[int]errs.Code{
@@ -52,7 +54,9 @@ var codeOf = map[int]errs.Code{
 	http.StatusUnauthorized:          errs.Unauthorized,
 	http.StatusForbidden:             errs.Forbidden,
 	http.StatusNotFound:              errs.NotFound,
-	http.StatusMethodNotAllowed:      "method_not_allowed",
+	http.StatusMethodNotAllowed:      errs.MethodNotAllowed,
+	http.StatusNotAcceptable:         errs.Unsupported,
+	http.StatusUnsupportedMediaType:  errs.Unsupported,
 	http.StatusConflict:              errs.Conflict,
 	http.StatusRequestEntityTooLarge: errs.TooLarge,
 	http.StatusUnprocessableEntity:   errs.Invalid,
@@ -81,15 +85,22 @@ func newError(ctx context.Context, status int, msg string, causes ...error) *Err
 			continue
 		}
 		if code, safe := errs.CodeOf(err); code != errs.Internal {
-			body.Status, body.Code, body.Message = statusOf[code], code, safe
+			status, known := statusOf[code]
+			if !known { // a module's own code with no mapping yet: a client error
+				status = http.StatusBadRequest
+			}
+			body.Status, body.Code, body.Message = status, code, safe
 			continue
 		}
 		internal = errors.Join(internal, err)
 	}
 	if body.Code == "" {
 		body.Code = codeOf[body.Status]
-		if body.Code == "" {
-			body.Code = errs.Internal
+	}
+	if body.Code == "" {
+		body.Code = errs.Internal
+		if body.Status >= 400 && body.Status < 500 {
+			body.Code = errs.BadRequest
 		}
 	}
 	if body.Status >= 500 && body.Code == errs.Internal {
@@ -115,6 +126,15 @@ func installErrorModel() {
 			return newError(hctx.Context(), status, msg, causes...)
 		}
 	})
+}
+
+// fillTraceID is a huma transformer: error values built without a request
+// (huma.Error404NotFound and friends) get the trace id on their way out.
+func fillTraceID(hctx huma.Context, _ string, v any) (any, error) {
+	if e, ok := v.(*ErrorBody); ok && e.TraceID == "" {
+		e.TraceID = trace.FromContext(hctx.Context())
+	}
+	return v, nil
 }
 
 // abort answers a plain Gin route with the error model.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/rs/zerolog"
 )
 
 // Check is one dependency probed by /readyz. Probe returns a short detail
@@ -83,7 +84,10 @@ func ready(ctx context.Context, checks []Check) *readyOutput {
 			detail, err := ch.Probe(pctx)
 			st := ComponentStatus{Status: "up", Required: ch.Required, Detail: detail}
 			if err != nil {
-				st.Status, st.Error = "down", err.Error()
+				// The cause goes to the log, not to this unauthenticated
+				// answer: it can name hosts and addresses.
+				st.Status, st.Error = "down", "unavailable"
+				zerolog.Ctx(ctx).Warn().Err(err).Str("component", ch.Name).Msg("readiness check failed")
 			}
 			mu.Lock()
 			defer mu.Unlock()

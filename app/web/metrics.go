@@ -50,7 +50,19 @@ func newHTTPMetrics(reg prometheus.Registerer) (*httpMetrics, error) {
 	return m, nil
 }
 
+// knownMethods bounds the method label: a client can send any token as a
+// method, and each one would otherwise become a new time series.
+var knownMethods = map[string]string{
+	"GET": "GET", "HEAD": "HEAD", "POST": "POST", "PUT": "PUT", "PATCH": "PATCH",
+	"DELETE": "DELETE", "OPTIONS": "OPTIONS", "CONNECT": "CONNECT", "TRACE": "TRACE",
+}
+
 func (m *httpMetrics) observe(method, route string, status int, d time.Duration) {
+	if known, ok := knownMethods[method]; ok {
+		method = known
+	} else {
+		method = "other"
+	}
 	s := "other"
 	if status >= 0 && status < len(m.statuses) {
 		s = m.statuses[status]

@@ -56,6 +56,12 @@ func (testModule) Register(api huma.API) {
 	huma.Get(api, "/t/gone", func(ctx context.Context, _ *struct{}) (*echoOutput, error) {
 		return nil, fmt.Errorf("load thing 7: %w", errGone)
 	})
+	huma.Get(api, "/t/huma404", func(ctx context.Context, _ *struct{}) (*echoOutput, error) {
+		return nil, huma.Error404NotFound("no such thing")
+	})
+	huma.Get(api, "/t/custom", func(ctx context.Context, _ *struct{}) (*echoOutput, error) {
+		return nil, errs.E("quota_exceeded", "daily quota used up")
+	})
 	huma.Get(api, "/t/log", func(ctx context.Context, _ *struct{}) (*echoOutput, error) {
 		zerolog.Ctx(ctx).Info().Msg("from handler")
 		return &echoOutput{}, nil
@@ -102,7 +108,7 @@ func (e env) do(t *testing.T, method, target string, body io.Reader, hdr map[str
 		}
 		req.Header.Set(k, v)
 	}
-	if body != nil {
+	if body != nil && req.Header.Get("Content-Type") == "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	rec := httptest.NewRecorder()
@@ -191,9 +197,12 @@ func TestErrorModel(t *testing.T) {
 		{"413 oversize body", http.MethodPost, "/t/echo", big, 413, errs.TooLarge},
 		{"400 malformed json", http.MethodPost, "/t/echo", `{"name":`, 400, errs.BadRequest},
 		{"422 invalid input", http.MethodPost, "/t/echo", `{"name":"","count":-1}`, 422, errs.Invalid},
+		{"415 wrong content type", http.MethodPost, "/t/echo", `name=x`, 415, errs.Unsupported},
 		{"500 panic", http.MethodGet, "/t/panic", "", 500, errs.Internal},
 		{"500 internal error", http.MethodGet, "/t/internal", "", 500, errs.Internal},
 		{"404 from module sentinel", http.MethodGet, "/t/gone", "", 404, errs.NotFound},
+		{"404 from huma helper", http.MethodGet, "/t/huma404", "", 404, errs.NotFound},
+		{"module code without a status", http.MethodGet, "/t/custom", "", 400, "quota_exceeded"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -201,7 +210,11 @@ func TestErrorModel(t *testing.T) {
 			if tt.body != "" {
 				body = strings.NewReader(tt.body)
 			}
-			rec := e.do(t, tt.method, tt.path, body, nil)
+			var hdr map[string]string
+			if tt.status == 415 {
+				hdr = map[string]string{"Content-Type": "text/plain"}
+			}
+			rec := e.do(t, tt.method, tt.path, body, hdr)
 			if rec.Code != tt.status {
 				t.Fatalf("status %d, want %d: %s", rec.Code, tt.status, rec.Body)
 			}
@@ -265,6 +278,9 @@ func TestHealthAndReadiness(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &rb); err != nil {
 		t.Fatal(err)
 	}
+	if strings.Contains(rec.Body.String(), "connection refused") {
+		t.Fatalf("probe error text sent to the client: %s", rec.Body)
+	}
 	if rec.Code != 200 || rb.Status != "ready" || rb.Components["database"].Status != "up" || rb.Components["nacos"].Status != "down" || rb.Components["nacos"].Detail != "snapshot" {
 		t.Fatalf("optional down must not fail readiness: %d %+v", rec.Code, rb)
 	}
@@ -280,11 +296,16 @@ func TestMetrics(t *testing.T) {
 	e := newEnv(t, "{}\n")
 	e.do(t, http.MethodGet, "/demo/hello", nil, nil)
 	e.do(t, http.MethodGet, "/nope", nil, nil)
+	e.do(t, "FROBNICATE", "/nope", nil, nil)
 	rec := e.do(t, http.MethodGet, "/metrics", nil, nil)
 	body := rec.Body.String()
+	if strings.Contains(body, "FROBNICATE") {
+		t.Error("a client-chosen method became a metric label")
+	}
 	for _, want := range []string{
 		`http_requests_total{method="GET",route="/demo/hello",status="200"} 1`,
 		`http_requests_total{method="GET",route="unmatched",status="404"} 1`,
+		`http_requests_total{method="other",route="unmatched",status="404"} 1`,
 		`http_request_duration_seconds_bucket{method="GET",route="/demo/hello",status="200",le="0.0005"}`,
 		"go_goroutines",
 	} {

@@ -51,6 +51,10 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	base.Info().Str("config_file", loader.Selection().Path).Str("env", cfg.Env).Str("version", version).
 		Interface("config", cfg.Masked()).Msg("config loaded")
 
+	if cfg.Server.AdminToken == "" && cfg.Env != "test" {
+		base.Warn().Msg("server.admin_token is empty: ops endpoints answer loopback clients only, and behind a same-host proxy or sidecar every client is loopback; set APP_SERVER_ADMIN_TOKEN")
+	}
+
 	var sub string
 	if len(rest) > 0 {
 		sub = rest[0]

@@ -194,10 +194,32 @@ func TestExitCodeTwoOnBadConfig(t *testing.T) {
 	}
 }
 
+// TestMigrateSubcommand: `server migrate` exits 0, and a server started
+// afterwards without auto_migrate finds the schema in place.
 func TestMigrateSubcommand(t *testing.T) {
-	cmd, _ := serverProcess(t, []string{"migrate"}, append(testEnviron(t), "APP_DATABASE_AUTO_MIGRATE=false"))
+	environ := append(testEnviron(t), "APP_DATABASE_AUTO_MIGRATE=false")
+	cmd, _ := serverProcess(t, []string{"migrate"}, environ)
 	if code := exitCode(t, cmd); code != 0 {
 		t.Fatalf("migrate exited %d", code)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	lines := watch(pr)
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, environ, pw, io.Discard); pw.Close() }()
+	addr := lines.wait(t, "listening", 10*time.Second)["addr"].(string)
+	resp, err := http.Post("http://"+addr+"/api/v1/demo/items", "application/json", strings.NewReader(`{"name":"after-migrate","price_cents":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create after migrate: %d", resp.StatusCode)
 	}
 }
 
