@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -113,22 +116,29 @@ func TestAlertUnknownRobot(t *testing.T) {
 }
 
 // BenchmarkAlertHook measures what the hook adds to an error log line;
-// compare ns/op of the two sub-benchmarks.
+// compare ns/op of the two sub-benchmarks. WeCom is a local server that
+// accepts at once, so the flush at the end costs one request, not retries
+// with back-off; the flush must finish well within its deadline and send
+// all the folded errors as one alert.
 func BenchmarkAlertHook(b *testing.B) {
+	var sent atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sent.Add(1)
+		_, _ = io.WriteString(w, `{"errcode":0,"errmsg":"ok"}`)
+	}))
+	defer srv.Close()
 	ctx := zerolog.New(io.Discard).WithContext(context.Background())
 	c, err := wecom.New(ctx, config.WeChat{
-		RobotBaseURL:   "http://127.0.0.1:1",
+		RobotBaseURL:   srv.URL,
 		RobotTemplates: map[string]config.RobotTemplate{"ops": {Key: "k"}},
-	}, wecom.Options{})
+	}, wecom.Options{Attempts: 1})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer c.Close(ctx)
 	a, err := wecom.NewAlerter(ctx, c, config.Alert{Robot: "ops", Window: time.Hour, PerMinute: 1}, wecom.AlertInfo{}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer a.Close(ctx)
 	plain := zerolog.New(io.Discard)
 	hooked := plain.Hook(a)
 	b.Run("baseline", func(b *testing.B) {
@@ -141,4 +151,16 @@ func BenchmarkAlertHook(b *testing.B) {
 			hooked.Error().Str("k", "v").Msg("same error")
 		}
 	})
+	b.StopTimer()
+	closeCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := a.Close(closeCtx); err != nil {
+		b.Errorf("alerter Close: %v", err)
+	}
+	if err := c.Close(closeCtx); err != nil {
+		b.Errorf("client Close: %v", err)
+	}
+	if n := sent.Load(); n != 1 {
+		b.Errorf("%d alerts sent, want the folded one", n)
+	}
 }

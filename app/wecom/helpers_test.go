@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -114,6 +115,7 @@ func (c *fakeClock) waiting() int {
 type received struct {
 	Path    string
 	Key     string
+	Query   url.Values
 	TraceID string
 	At      time.Time // on the fake clock
 	Body    map[string]any
@@ -150,7 +152,7 @@ func newFakeWeCom(t *testing.T, clock *fakeClock) *fakeWeCom {
 
 func (f *fakeWeCom) serve(w http.ResponseWriter, r *http.Request) {
 	raw, _ := io.ReadAll(r.Body)
-	rec := received{Path: r.URL.Path, Key: r.URL.Query().Get("key"), TraceID: r.Header.Get(trace.HeaderTraceID), Raw: raw}
+	rec := received{Path: r.URL.Path, Key: r.URL.Query().Get("key"), Query: r.URL.Query(), TraceID: r.Header.Get(trace.HeaderTraceID), Raw: raw}
 	if f.clock != nil {
 		rec.At = f.clock.Now()
 	}

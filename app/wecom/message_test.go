@@ -97,6 +97,14 @@ func TestFileUpload(t *testing.T) {
 	if up.Key != testKey {
 		t.Error("upload used the wrong key")
 	}
+	// upload_media wants the media type in the query; WeCom refuses an
+	// upload without type=file.
+	if got := up.Query["type"]; len(got) != 1 || got[0] != "file" {
+		t.Errorf("upload query type = %q, want [\"file\"]", got)
+	}
+	if _, ok := reqs[1].Query["type"]; ok || reqs[1].Path != "/cgi-bin/webhook/send" {
+		t.Errorf("second request %s?type=%q is not a plain send", reqs[1].Path, reqs[1].Query["type"])
+	}
 	if up.Upload.Field != "media" || up.Upload.Filename != "report.txt" || string(up.Upload.Data) != string(data) {
 		t.Errorf("upload part = %q %q %q", up.Upload.Field, up.Upload.Filename, up.Upload.Data)
 	}

@@ -3,6 +3,7 @@ package wecom_test
 import (
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	"gomicro/app/wecom"
@@ -27,6 +28,17 @@ func TestSplit(t *testing.T) {
 		{"chinese lines", "第一行\n第二行很长很长", 12, []string{"第一行\n", "第二行很", "长很长"}},
 		{"emoji", "😀😀😀", 5, []string{"😀", "😀", "😀"}},
 		{"invalid utf8 becomes U+FFFD", "ab\xffcd", 10, []string{"ab\uFFFDcd"}},
+		// A newline in the first half of the limit is no place to cut: the
+		// part would be short, or nothing but the newline.
+		{"newline too early", "ab\ncdefghijkl", 10, []string{"ab\ncdefghi", "jkl"}},
+		{"leading newline", "\n" + strings.Repeat("a", 3000), wecom.TextLimit,
+			[]string{"\n" + strings.Repeat("a", wecom.TextLimit-1), strings.Repeat("a", 3000-wecom.TextLimit+1)}},
+		// WeCom shows a whitespace-only message as an empty bubble, or
+		// refuses it: whitespace stays with text on either side.
+		{"trailing whitespace stays with text", "abcdefghi\n  ", 10, []string{"abcdefgh", "i\n  "}},
+		{"blank lines stay with text", "abcdefgh\n\n" + strings.Repeat("\n", 8) + "ijk", 10,
+			[]string{"abcdefgh\n\n", strings.Repeat("\n", 8) + "ij", "k"}},
+		{"all whitespace", "            ", 10, []string{"          ", "  "}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -48,16 +60,41 @@ func checkSplit(t *testing.T, in string, limit int) []string {
 		t.Fatalf("parts do not join back to the input: %q vs %q", got, valid)
 	}
 	eff := max(limit, utf8.UTFMax)
+	// Whitespace-only parts are unavoidable only for input that is all
+	// whitespace or holds a long run of it.
+	blankOK := strings.TrimSpace(valid) == "" || longestSpaceRun(valid) >= eff/2-utf8.UTFMax
 	for i, p := range parts {
 		if p == "" || len(p) > eff || !utf8.ValidString(p) {
 			t.Fatalf("part %d of %q (limit %d) is bad: %q", i, in, limit, p)
 		}
-		// A part that does not end a line was cut because no newline fitted.
-		if i < len(parts)-1 && !strings.HasSuffix(p, "\n") && strings.Contains(p, "\n") {
-			t.Fatalf("part %d %q was cut mid-line though it holds a newline", i, p)
+		if !blankOK && strings.TrimSpace(p) == "" {
+			t.Fatalf("part %d of %q (limit %d) is only whitespace: %q", i, in, limit, p)
+		}
+		// A part cut mid-line holds no newline in its second half: a cut
+		// there would have kept at least half the limit (unless all before
+		// that newline is whitespace).
+		if i < len(parts)-1 && !strings.HasSuffix(p, "\n") {
+			if nl := strings.LastIndexByte(p, '\n') + 1; nl >= eff/2 && strings.TrimSpace(p[:nl]) != "" {
+				t.Fatalf("part %d %q was cut mid-line though a newline at %d fitted", i, p, nl)
+			}
 		}
 	}
 	return parts
+}
+
+// longestSpaceRun returns the length in bytes of the longest run of
+// whitespace in s.
+func longestSpaceRun(s string) int {
+	longest, run := 0, 0
+	for _, r := range s {
+		if !unicode.IsSpace(r) {
+			run = 0
+			continue
+		}
+		run += utf8.RuneLen(r)
+		longest = max(longest, run)
+	}
+	return longest
 }
 
 func FuzzSplit(f *testing.F) {
@@ -66,6 +103,8 @@ func FuzzSplit(f *testing.F) {
 	f.Add(strings.Repeat("告警", 2000), wecom.TextLimit)
 	f.Add("ab\xff\xfecd\n\n", 3)
 	f.Add("😀a😀b", 4)
+	f.Add("\n"+strings.Repeat("a", 3000), wecom.TextLimit)
+	f.Add("abcdefghi\n  ", 10)
 	f.Fuzz(func(t *testing.T, in string, limit int) {
 		if limit > 1<<16 || limit < -1<<16 {
 			return
