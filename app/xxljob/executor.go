@@ -59,7 +59,8 @@ type Options struct {
 	// Transport is the base round tripper towards the admin
 	// (http.DefaultTransport); it is always wrapped in trace.Transport.
 	Transport http.RoundTripper
-	// LogPageLines caps the lines of one /log answer (1000).
+	// LogPageLines caps the lines of one /log answer while the run is still
+	// writing (1000); a finished run's log is served whole.
 	LogPageLines int
 }
 
