@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	xxl "github.com/xxl-job/xxl-job-executor-go"
+
 	"gomicro/app/xxljob"
 )
 
@@ -205,5 +207,51 @@ func TestHandleMsgCappedLikeJava(t *testing.T) {
 	cb := admin.awaitCallbacks(t, 1)[1]
 	if len(cb.HandleMsg) != 50000+3 || !strings.HasSuffix(cb.HandleMsg, "...") || !utf8.ValidString(cb.HandleMsg) {
 		t.Errorf("handleMsg of %d bytes, want 50000 valid UTF-8 bytes and ...", len(cb.HandleMsg))
+	}
+}
+
+// TestTimeoutReportedWhenTaskIgnoresCancellation checks that a run with
+// executorTimeout is reported 502 at its deadline even when its task never
+// looks at ctx, and that the job's next queued trigger then runs, as the
+// Java executor's JobThread does.
+func TestTimeoutReportedWhenTaskIgnoresCancellation(t *testing.T) {
+	admin := newFakeAdmin(t, testToken)
+	hold, returned := make(chan struct{}), make(chan struct{})
+	t.Cleanup(func() {
+		select {
+		case <-hold:
+		default:
+			close(hold)
+		}
+	})
+	deaf := func(_ context.Context, req *xxl.RunReq) (string, error) {
+		if req.ExecutorParams != "hang" {
+			return "ran " + req.ExecutorParams, nil
+		}
+		defer close(returned)
+		<-hold // ignores ctx on purpose
+		return "late", nil
+	}
+	h := start(t, setup{admins: admin.srv.URL, tasks: map[string]xxljob.Handler{"deaf": deaf}})
+	hung := runReq(1, 1, "deaf", "hang", "SERIAL_EXECUTION")
+	hung.ExecutorTimeout = 1
+	h.mustTrigger(t, hung)
+	h.mustTrigger(t, runReq(1, 2, "deaf", "next", "SERIAL_EXECUTION"))
+
+	cbs := admin.awaitCallbacks(t, 1, 2) // the first task is still held here
+	assertCallback(t, cbs[1], 502, "job execute timeout")
+	assertCallback(t, cbs[2], 200, "ran next")
+
+	close(hold)
+	select {
+	case <-returned:
+	case <-time.After(15 * time.Second):
+		t.Fatal("held task did not return")
+	}
+	if err := h.stop(t, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if n := admin.count(1); n != 1 {
+		t.Errorf("timed-out run called back %d times, want once", n)
 	}
 }
