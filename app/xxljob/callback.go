@@ -54,8 +54,9 @@ type sender struct {
 	pending prometheus.Gauge
 
 	in      chan Callback
-	flush   chan context.Context
+	flush   chan struct{}
 	done    chan struct{}
+	cancel  context.CancelFunc // ends the delivery in flight when stop's ctx ends
 	mu      sync.Mutex
 	stopped bool
 	seq     int // spool file names, unique within this process
@@ -69,10 +70,11 @@ type batch struct {
 
 func newSender(admin *adminClient, dir string, retry time.Duration, pending prometheus.Gauge) *sender {
 	return &sender{admin: admin, dir: dir, retry: retry, pending: pending,
-		in: make(chan Callback, 1024), flush: make(chan context.Context), done: make(chan struct{})}
+		in: make(chan Callback, 1024), flush: make(chan struct{}), done: make(chan struct{})}
 }
 
 // start loads the spool left by an earlier process and starts delivering.
+// Deliveries run under a ctx of their own, which only stop cancels.
 func (s *sender) start(ctx context.Context) error {
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
 		return fmt.Errorf("create callback spool: %w", err)
@@ -81,6 +83,7 @@ func (s *sender) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	ctx, s.cancel = context.WithCancel(ctx)
 	go s.loop(ctx, pending)
 	return nil
 }
@@ -88,9 +91,11 @@ func (s *sender) start(ctx context.Context) error {
 // enqueue hands over a result; it blocks only while the buffer is full.
 func (s *sender) enqueue(cb Callback) { s.in <- cb }
 
-// stop makes a last delivery attempt, bounded by ctx, and ends the sender.
-// Everything handed over is on disk before that attempt, so what the admins
-// did not accept is delivered by the next start.
+// stop makes a last delivery attempt and ends the sender, all within ctx:
+// when ctx ends, the delivery in flight is cancelled (an admin that hangs
+// would otherwise hold it for the client timeout). Everything handed over is
+// on disk before its first attempt, so what the admins did not accept is
+// delivered by the next start.
 func (s *sender) stop(ctx context.Context) {
 	s.mu.Lock()
 	if s.stopped {
@@ -99,7 +104,9 @@ func (s *sender) stop(ctx context.Context) {
 	}
 	s.stopped = true
 	s.mu.Unlock()
-	s.flush <- ctx // the loop takes it after at most one delivery attempt
+	defer s.cancel()
+	defer context.AfterFunc(ctx, s.cancel)()
+	s.flush <- struct{}{} // the loop takes it after at most one delivery attempt
 	<-s.done
 }
 
@@ -129,7 +136,7 @@ func (s *sender) loop(ctx context.Context, pending []batch) {
 		case <-wait:
 			wait = nil
 			deliver(ctx)
-		case stopCtx := <-s.flush:
+		case <-s.flush:
 			for {
 				select {
 				case cb := <-s.in:
@@ -140,11 +147,7 @@ func (s *sender) loop(ctx context.Context, pending []batch) {
 				break
 			}
 			if len(pending) > 0 {
-				// the loop's ctx carries the logger; stopCtx bounds the attempt
-				last, cancel := context.WithCancel(ctx)
-				defer context.AfterFunc(stopCtx, cancel)()
-				defer cancel()
-				deliver(last)
+				deliver(ctx)
 			}
 			return
 		}
