@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -57,9 +58,9 @@ type sender struct {
 	flush   chan struct{}
 	done    chan struct{}
 	cancel  context.CancelFunc // ends the delivery in flight when stop's ctx ends
-	mu      sync.Mutex
+	mu      sync.Mutex         // held while handing over, so none is sent after stop
 	stopped bool
-	seq     int // spool file names, unique within this process
+	seq     atomic.Int64 // spool file names, unique within this process
 }
 
 // batch is one spool file and the callbacks it holds.
@@ -88,8 +89,25 @@ func (s *sender) start(ctx context.Context) error {
 	return nil
 }
 
-// enqueue hands over a result; it blocks only while the buffer is full.
-func (s *sender) enqueue(cb Callback) { s.in <- cb }
+// enqueue hands over a result; it blocks only while the buffer is full. A
+// result handed over after stop (a /kill racing shutdown) goes straight to
+// the spool for the next start: nobody reads the channel any more.
+func (s *sender) enqueue(ctx context.Context, cb Callback) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.stopped {
+		s.in <- cb // the loop drains s.in without taking s.mu
+		return
+	}
+	if len(s.admin.urls) == 0 {
+		s.drop(ctx, []Callback{cb})
+		return
+	}
+	if err := persist(s.newBatch([]Callback{cb})); err != nil {
+		zerolog.Ctx(ctx).Error().Err(err).Int64("log_id", cb.LogID).Int("handle_code", cb.HandleCode).
+			Msg("xxl-job callback after stop could not be spooled and is lost")
+	}
+}
 
 // stop makes a last delivery attempt and ends the sender, all within ctx:
 // when ctx ends, the delivery in flight is cancelled (an admin that hangs
@@ -179,18 +197,28 @@ func (s *sender) drain(cb Callback) []Callback {
 // accept writes cbs to the spool as one batch and adds it to pending.
 func (s *sender) accept(ctx context.Context, pending []batch, cbs []Callback) []batch {
 	if len(s.admin.urls) == 0 {
-		for _, cb := range cbs {
-			zerolog.Ctx(ctx).Info().Int64("log_id", cb.LogID).Int("handle_code", cb.HandleCode).
-				Msg("xxl-job callback dropped: no admin configured (xxl-job.url)")
-		}
+		s.drop(ctx, cbs)
 		return pending
 	}
-	s.seq++
-	b := batch{file: filepath.Join(s.dir, fmt.Sprintf("%d-%d-%d.json", time.Now().UnixNano(), s.seq, cbs[0].LogID)), cbs: cbs}
+	b := s.newBatch(cbs)
 	if err := persist(b); err != nil {
 		zerolog.Ctx(ctx).Error().Err(err).Int("callbacks", len(cbs)).Msg("xxl-job callback spool write failed; held in memory only")
 	}
 	return append(pending, b)
+}
+
+// newBatch names a new spool file for cbs.
+func (s *sender) newBatch(cbs []Callback) batch {
+	name := fmt.Sprintf("%d-%d-%d.json", time.Now().UnixNano(), s.seq.Add(1), cbs[0].LogID)
+	return batch{file: filepath.Join(s.dir, name), cbs: cbs}
+}
+
+// drop logs callbacks nobody can take: no admin is configured.
+func (s *sender) drop(ctx context.Context, cbs []Callback) {
+	for _, cb := range cbs {
+		zerolog.Ctx(ctx).Info().Int64("log_id", cb.LogID).Int("handle_code", cb.HandleCode).
+			Msg("xxl-job callback dropped: no admin configured (xxl-job.url)")
+	}
 }
 
 // send posts pending batches in order until an admin refuses; it returns

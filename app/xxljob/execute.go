@@ -126,7 +126,7 @@ func (e *Executor) report(r *run, code int64, msg string, dur time.Duration) {
 	}
 	msg = truncate(msg, maxHandleMsg)
 	e.metrics.observe(r.req.ExecutorHandler, code, dur)
-	e.sender.enqueue(newCallback(r.req, code, msg))
+	e.sender.enqueue(e.base, newCallback(r.req, code, msg))
 }
 
 // reportQueuedKill reports a trigger that was killed before it started.
