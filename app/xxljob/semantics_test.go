@@ -15,25 +15,41 @@ import (
 	"gomicro/app/xxljob"
 )
 
+// TestTwoJobsOnOneHandlerRunIndependently holds two jobs' runs of one
+// handler until both have started, which only happens when they run at the
+// same time, then checks each callback carries its own log id and result.
 func TestTwoJobsOnOneHandlerRunIndependently(t *testing.T) {
 	admin := newFakeAdmin(t, testToken)
 	h := start(t, setup{admins: admin.srv.URL})
-	a := runReq(1, 101, "demo_task", `{"sleep_ms":300}`, "SERIAL_EXECUTION")
-	a.BroadcastIndex, a.BroadcastTotal = 0, 2
-	b := runReq(2, 102, "demo_task", `{"sleep_ms":300,"lines":3}`, "SERIAL_EXECUTION")
-	b.BroadcastIndex, b.BroadcastTotal = 1, 2
-	h.mustTrigger(t, a)
-	h.mustTrigger(t, b)
+	h.mustTrigger(t, runReq(1, 101, "gate", "", "SERIAL_EXECUTION"))
+	h.mustTrigger(t, runReq(2, 102, "gate", "", "SERIAL_EXECUTION"))
+	h.gate.awaitStarts(t, 101, 102) // neither is released yet
 	for _, job := range []int64{1, 2} {
 		if ans := h.call(t, "/idleBeat", testToken, map[string]int64{"jobId": job}); ans.Code != 500 {
-			t.Errorf("job %d idle while its run sleeps: %d %q", job, ans.Code, ans.Msg)
+			t.Errorf("job %d idle while its run is held: %d %q", job, ans.Code, ans.Msg)
 		}
 	}
-	cbs := admin.awaitCallbacks(t, 101, 102)
-	assertCallback(t, cbs[101], 200, "shard 0/2, 0 lines")
-	assertCallback(t, cbs[102], 200, "shard 1/2, 3 lines")
-	if cbs[101].LogDateTim != a.LogDateTime {
-		t.Errorf("callback logDateTim = %d, want %d", cbs[101].LogDateTim, a.LogDateTime)
+	h.gate.open(102)
+	assertCallback(t, admin.awaitCallbacks(t, 102)[102], 200, "gate 102 released")
+	if admin.count(101) != 0 {
+		t.Error("job 1 reported while its run is still held")
+	}
+	h.gate.open(101)
+	assertCallback(t, admin.awaitCallbacks(t, 101)[101], 200, "gate 101 released")
+
+	a := runReq(1, 201, "demo_task", "", "SERIAL_EXECUTION")
+	a.BroadcastIndex, a.BroadcastTotal = 0, 2
+	b := runReq(2, 202, "demo_task", `{"lines":3}`, "SERIAL_EXECUTION")
+	b.BroadcastIndex, b.BroadcastTotal = 1, 2
+	b.LogDateTime = a.LogDateTime + 1
+	h.mustTrigger(t, a)
+	h.mustTrigger(t, b)
+	cbs := admin.awaitCallbacks(t, 201, 202)
+	assertCallback(t, cbs[201], 200, "shard 0/2, 0 lines")
+	assertCallback(t, cbs[202], 200, "shard 1/2, 3 lines")
+	if cbs[201].LogDateTim != a.LogDateTime || cbs[202].LogDateTim != b.LogDateTime {
+		t.Errorf("callback logDateTim = %d and %d, want %d and %d",
+			cbs[201].LogDateTim, cbs[202].LogDateTim, a.LogDateTime, b.LogDateTime)
 	}
 }
 
