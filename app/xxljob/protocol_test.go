@@ -82,21 +82,45 @@ func TestTokenCheckedOnEveryEndpoint(t *testing.T) {
 	admin.awaitCallbacks(t, 1)
 }
 
-func TestOnlyPostAndMetricsWithoutToken(t *testing.T) {
+func TestOtherMethodsAndPathsAnswerLikeJava(t *testing.T) {
 	admin := newFakeAdmin(t, testToken)
 	h := start(t, setup{admins: admin.srv.URL})
 	h.mustTrigger(t, runReq(3, 30, "demo_task", `{"fail":true}`, ""))
 	admin.awaitCallbacks(t, 30)
 
-	resp, err := http.Get(h.url + "/run")
-	if err != nil {
-		t.Fatal(err)
+	// As the Java executor: HTTP 200 and a failure object, the method checked
+	// before the token, the token before the path.
+	for _, tc := range []struct{ method, path, token, want string }{
+		{http.MethodGet, "/run", testToken, "invalid request, HttpMethod not support."},
+		{http.MethodPut, "/beat", "", "invalid request, HttpMethod not support."},
+		{http.MethodGet, "/nope", testToken, "invalid request, HttpMethod not support."},
+		{http.MethodPost, "/nope", testToken, "invalid request, uri-mapping(/nope) not found."},
+		{http.MethodPost, "/metrics", testToken, "invalid request, uri-mapping(/metrics) not found."},
+		{http.MethodPost, "/nope", "", "The access token is wrong."},
+	} {
+		t.Run(tc.method+tc.path, func(t *testing.T) {
+			req, err := http.NewRequest(tc.method, h.url+tc.path, strings.NewReader("{}"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.token != "" {
+				req.Header.Set("XXL-JOB-ACCESS-TOKEN", tc.token)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var a answer
+			if err := json.NewDecoder(resp.Body).Decode(&a); err != nil || resp.StatusCode != http.StatusOK {
+				t.Fatalf("status %d, body not an object: %v", resp.StatusCode, err)
+			}
+			if a.Code != 500 || a.Msg != tc.want {
+				t.Errorf("answer %d %q, want 500 %q", a.Code, a.Msg, tc.want)
+			}
+		})
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusMethodNotAllowed {
-		t.Errorf("GET /run = %d, want 405", resp.StatusCode)
-	}
-	resp, err = http.Get(h.url + "/metrics")
+	resp, err := http.Get(h.url + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
