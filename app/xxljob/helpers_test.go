@@ -241,7 +241,7 @@ func (h *harness) stop(t testing.TB, d time.Duration) error {
 	return h.ex.Stop(ctx)
 }
 
-func assertCallback(t testing.TB, cb xxljob.Callback, code int, msgPart string) {
+func assertCallback(t testing.TB, cb javaCallback, code int, msgPart string) {
 	t.Helper()
 	if cb.HandleCode != code || !strings.Contains(cb.HandleMsg, msgPart) {
 		t.Errorf("callback of log %d = %d %q, want %d containing %q", cb.LogID, cb.HandleCode, cb.HandleMsg, code, msgPart)

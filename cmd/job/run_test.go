@@ -21,7 +21,6 @@ import (
 	"gomicro/app/config"
 	"gomicro/app/db"
 	"gomicro/app/demo"
-	"gomicro/app/xxljob"
 )
 
 func TestRunRejectsBadConfig(t *testing.T) {
@@ -240,11 +239,20 @@ func (r *running) next(t *testing.T, a *fakeAdmin, prefix string) string {
 	}
 }
 
+// javaCallback is one element of /api/callback with the names the Java
+// admin decodes (HandleCallbackParam).
+type javaCallback struct {
+	LogID      int64  `json:"logId"`
+	LogDateTim int64  `json:"logDateTim"`
+	HandleCode int    `json:"handleCode"`
+	HandleMsg  string `json:"handleMsg"`
+}
+
 // callback returns the single callback of the admin's next callback call.
-func (r *running) callback(t *testing.T, a *fakeAdmin) xxljob.Callback {
+func (r *running) callback(t *testing.T, a *fakeAdmin) javaCallback {
 	t.Helper()
 	ev := r.next(t, a, "/api/callback ")
-	var cbs []xxljob.Callback
+	var cbs []javaCallback
 	if err := json.Unmarshal([]byte(strings.TrimPrefix(ev, "/api/callback ")), &cbs); err != nil || len(cbs) != 1 {
 		t.Fatalf("callback call %s: want one callback (%v)", ev, err)
 	}
