@@ -36,9 +36,14 @@ func TestRunRejectsBadConfig(t *testing.T) {
 		{"bad flag", []string{"-nope"}, nil},
 		{"bad admin url", []string{"-config", writeConfig(t, testConfig{admin: "ftp://admin"})}, nil},
 		{"bad wecom url", []string{"-config", writeConfig(t, testConfig{wecom: "ftp://wecom"})}, nil},
+		{"zero shutdown timeout", []string{"-config", writeConfig(t, testConfig{})}, []string{"APP_XXL_JOB_SHUTDOWN_TIMEOUT=0s"}},
+		{"sub-second shutdown timeout", []string{"-config", writeConfig(t, testConfig{})}, []string{"APP_XXL_JOB_SHUTDOWN_TIMEOUT=500ms"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := run(context.Background(), tc.args, tc.env, io.Discard, io.Discard)
+			// A config that passed would serve until ctx ends and return nil.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			err := run(ctx, tc.args, tc.env, io.Discard, io.Discard)
 			if !errors.Is(err, config.ErrInvalid) {
 				t.Fatalf("run = %v, want config.ErrInvalid (exit 2)", err)
 			}
