@@ -109,7 +109,7 @@ type Executor struct {
 	stopping bool
 	base     context.Context // parent of every run, detached from Start's cancel
 	cancel   context.CancelFunc
-	runs     sync.WaitGroup // worker goroutines
+	runs     *runGroup      // worker goroutines
 	loops    sync.WaitGroup // registry and retention loops
 }
 
@@ -157,6 +157,7 @@ func New(cfg config.XxlJob, opts Options) (*Executor, error) {
 		workers:  map[int64]*worker{},
 		active:   map[*run]struct{}{},
 		seen:     newLogIDSet(10000),
+		runs:     newRunGroup(),
 	}, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -67,10 +68,10 @@ func (e *Executor) Stop(ctx context.Context) error {
 	}
 
 	var err error
-	if !waitTimeout(&e.runs, e.opts.StopGrace, ctx.Done()) {
+	if !e.runs.wait(e.opts.StopGrace, ctx.Done()) {
 		log.Warn().Msg("xxl-job stop: cancelling runs still going after the grace period")
 		e.cancelRunning()
-		if !waitTimeout(&e.runs, -1, ctx.Done()) {
+		if !e.runs.wait(-1, ctx.Done()) {
 			err = fmt.Errorf("stop executor: runs ignored cancellation: %w", ctx.Err())
 			e.reportStuck()
 		}
@@ -100,10 +101,45 @@ func (e *Executor) reportStuck() {
 	}
 }
 
-// waitTimeout waits for wg, at most d (d < 0: no limit) and until done.
-func waitTimeout(wg interface{ Wait() }, d time.Duration, done <-chan struct{}) bool {
-	ch := make(chan struct{})
-	go func() { wg.Wait(); close(ch) }()
+// runGroup counts worker goroutines. Unlike sync.WaitGroup it can tell
+// whether they have all finished at this moment, so a Stop whose deadline
+// has already passed does not take finished runs for stuck ones.
+type runGroup struct {
+	mu   sync.Mutex
+	n    int
+	zero chan struct{} // closed while n == 0
+}
+
+func newRunGroup() *runGroup {
+	zero := make(chan struct{})
+	close(zero)
+	return &runGroup{zero: zero}
+}
+
+func (g *runGroup) add() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.n == 0 {
+		g.zero = make(chan struct{})
+	}
+	g.n++
+}
+
+func (g *runGroup) done() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.n--; g.n == 0 {
+		close(g.zero)
+	}
+}
+
+// wait waits until no worker is left, at most d (d < 0: no limit) and until
+// done, and reports whether none is left. When d or done end the wait it
+// looks once more: a select between ready channels picks at random.
+func (g *runGroup) wait(d time.Duration, done <-chan struct{}) bool {
+	g.mu.Lock()
+	zero := g.zero
+	g.mu.Unlock()
 	var timeout <-chan time.Time
 	if d >= 0 {
 		t := time.NewTimer(d)
@@ -111,10 +147,15 @@ func waitTimeout(wg interface{ Wait() }, d time.Duration, done <-chan struct{}) 
 		timeout = t.C
 	}
 	select {
-	case <-ch:
+	case <-zero:
 		return true
 	case <-timeout:
 	case <-done:
 	}
-	return false
+	select {
+	case <-zero:
+		return true
+	default:
+		return false
+	}
 }

@@ -271,3 +271,25 @@ func TestTimeoutReportedWhenTaskIgnoresCancellation(t *testing.T) {
 		t.Errorf("timed-out run called back %d times, want once", n)
 	}
 }
+
+// TestStopPastDeadlineWithNothingRunningIsClean stops executors whose runs
+// all finished with a ctx already past its deadline: with nothing left
+// running, Stop must not claim that runs ignored cancellation. Several
+// executors, because the wrong answer came from a random select.
+func TestStopPastDeadlineWithNothingRunningIsClean(t *testing.T) {
+	admin := newFakeAdmin(t, testToken)
+	expired, cancel := context.WithCancel(context.Background())
+	cancel()
+	for i := range 10 {
+		h := start(t, setup{admins: admin.srv.URL})
+		id := int64(i + 1)
+		h.mustTrigger(t, runReq(1, id, "demo_task", "", ""))
+		admin.awaitCallbacks(t, id)
+		eventually(t, 5*time.Second, "job idle", func() bool {
+			return h.call(t, "/idleBeat", testToken, map[string]int64{"jobId": 1}).Code == 200
+		})
+		if err := h.ex.Stop(expired); err != nil {
+			t.Fatalf("executor %d: Stop with nothing running = %v, want nil", i, err)
+		}
+	}
+}
