@@ -50,7 +50,8 @@ type Options struct {
 	// CleanEvery is how often old run-log dirs are removed (24 h).
 	CleanEvery time.Duration
 	// StopGrace is how long Stop lets running tasks finish before it cancels
-	// them; the rest of Stop's ctx deadline is left for them to return.
+	// them; half the rest of Stop's ctx deadline is left for them to return,
+	// half for delivering callbacks.
 	StopGrace time.Duration
 	// Now is the clock for log dates and retention (time.Now).
 	Now func() time.Time

@@ -42,8 +42,11 @@ func (e *Executor) Start(ctx context.Context) error {
 // Stop shuts the executor down: it stops taking runs, deregisters from the
 // admin, reports queued triggers as killed, lets running tasks finish for
 // StopGrace, then cancels them and reports them killed, and finally hands
-// every callback to the admin or leaves it on disk for the next start. It
-// returns ctx's error when tasks ignored cancellation past ctx's deadline
+// every callback to the admin or leaves it on disk for the next start.
+// After cancelling, runs get half of what is left of ctx's deadline to
+// return; the other half is kept for delivering callbacks, so the kill
+// reports of runs that never return still reach the admin. It returns an
+// error wrapping context.DeadlineExceeded when runs ignored cancellation
 // (they are reported killed anyway).
 func (e *Executor) Stop(ctx context.Context) error {
 	e.mu.Lock()
@@ -71,14 +74,24 @@ func (e *Executor) Stop(ctx context.Context) error {
 	if !e.runs.wait(e.opts.StopGrace, ctx.Done()) {
 		log.Warn().Msg("xxl-job stop: cancelling runs still going after the grace period")
 		e.cancelRunning()
-		if !e.runs.wait(-1, ctx.Done()) {
-			err = fmt.Errorf("stop executor: runs ignored cancellation: %w", ctx.Err())
+		if !e.runs.wait(halfLeft(ctx), ctx.Done()) {
+			err = fmt.Errorf("stop executor: runs ignored cancellation: %w", context.DeadlineExceeded)
 			e.reportStuck()
 		}
 	}
 	e.sender.stop(ctx)
 	log.Info().Msg("xxl-job executor stopped")
 	return err
+}
+
+// halfLeft is half the time left before ctx's deadline, or -1 (no limit)
+// when ctx has none.
+func halfLeft(ctx context.Context) time.Duration {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return -1
+	}
+	return max(time.Until(deadline)/2, 0)
 }
 
 // cancelRunning cancels every run still executing after the grace period.

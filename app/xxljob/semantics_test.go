@@ -192,6 +192,10 @@ func TestStopReportsRunsIgnoringCancellation(t *testing.T) {
 	if err := h.ex.Stop(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Stop = %v, want the deadline error", err)
 	}
+	// Stop keeps part of its deadline for the last delivery.
+	if n := admin.count(1); n != 1 {
+		t.Fatalf("stuck run's kill report delivered %d times by the time Stop returned, want 1", n)
+	}
 	assertCallback(t, admin.awaitCallbacks(t, 1)[1], 500, "executor stopping. [job running, killed]")
 	h.unstick() // its late return must not produce a second callback
 	eventually(t, 5*time.Second, "stuck run returned", func() bool {
