@@ -95,6 +95,9 @@ func (s *sender) start(ctx context.Context) error {
 func (s *sender) enqueue(ctx context.Context, cb Callback) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if len(s.admin.urls) > 0 {
+		s.pending.Inc() // counted from hand-over, not from the first attempt
+	}
 	if !s.stopped {
 		s.in <- cb // the loop drains s.in without taking s.mu
 		return
@@ -106,6 +109,7 @@ func (s *sender) enqueue(ctx context.Context, cb Callback) {
 	if err := persist(s.newBatch([]Callback{cb})); err != nil {
 		zerolog.Ctx(ctx).Error().Err(err).Int64("log_id", cb.LogID).Int("handle_code", cb.HandleCode).
 			Msg("xxl-job callback after stop could not be spooled and is lost")
+		s.pending.Dec()
 	}
 }
 
@@ -135,7 +139,6 @@ func (s *sender) loop(ctx context.Context, pending []batch) {
 	deliver := func(ctx context.Context) {
 		var err error
 		pending, err = s.send(ctx, pending)
-		s.pending.Set(float64(count(pending)))
 		if err != nil {
 			log.Warn().Err(err).Int("batches", len(pending)).Msg("xxl-job callback not accepted, kept on disk for retry")
 			wait = time.After(s.retry)
@@ -170,14 +173,6 @@ func (s *sender) loop(ctx context.Context, pending []batch) {
 			return
 		}
 	}
-}
-
-func count(bs []batch) int {
-	n := 0
-	for _, b := range bs {
-		n += len(b.cbs)
-	}
-	return n
 }
 
 // drain returns cb and whatever else is waiting, up to one batch.
@@ -232,6 +227,7 @@ func (s *sender) send(ctx context.Context, pending []batch) ([]batch, error) {
 		if err := os.Remove(b.file); err != nil && !errors.Is(err, os.ErrNotExist) {
 			zerolog.Ctx(ctx).Error().Err(err).Str("file", b.file).Msg("xxl-job callbacks delivered but their spool file stays")
 		}
+		s.pending.Sub(float64(len(b.cbs)))
 		pending = pending[1:]
 	}
 	return pending, nil
@@ -285,6 +281,7 @@ func (s *sender) load(ctx context.Context) ([]batch, error) {
 	if n > 0 {
 		zerolog.Ctx(ctx).Info().Int("callbacks", n).Msg("xxl-job callbacks left by the last run will be delivered")
 	}
+	s.pending.Add(float64(n))
 	return out, nil
 }
 
