@@ -2,7 +2,10 @@
 // executor endpoints xxl-job-admin calls (/beat, /idleBeat, /run, /kill,
 // /log), registers itself with the admin, runs tasks in one queue per job id
 // with the admin's block strategies, writes one log file per run and
-// delivers every run's result to the admin exactly once, across restarts.
+// delivers every run's result to the admin at least once, across restarts:
+// a crash between the admin accepting a callback and its spool file being
+// removed sends it again, which the admin ignores (it drops callbacks for a
+// log that already has a result).
 //
 // It builds on github.com/xxl-job/xxl-job-executor-go: the wire types
 // (RunReq, LogReq, LogRes, Registry, ExecuteResult), the result codes and the
