@@ -1,6 +1,7 @@
 package xxljob
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -46,8 +47,9 @@ func (e *Executor) Start(ctx context.Context) error {
 // After cancelling, runs get half of what is left of ctx's deadline to
 // return; the other half is kept for delivering callbacks, so the kill
 // reports of runs that never return still reach the admin. It returns an
-// error wrapping context.DeadlineExceeded when runs ignored cancellation
-// (they are reported killed anyway).
+// error wrapping ctx's error, or context.DeadlineExceeded while ctx is
+// still live, when runs ignored cancellation (they are reported killed
+// anyway).
 func (e *Executor) Stop(ctx context.Context) error {
 	e.mu.Lock()
 	if !e.started || e.stopping {
@@ -75,7 +77,8 @@ func (e *Executor) Stop(ctx context.Context) error {
 		log.Warn().Msg("xxl-job stop: cancelling runs still going after the grace period")
 		e.cancelRunning()
 		if !e.runs.wait(halfLeft(ctx), ctx.Done()) {
-			err = fmt.Errorf("stop executor: runs ignored cancellation: %w", context.DeadlineExceeded)
+			// ctx may still be live: the runs' half of it has run out
+			err = fmt.Errorf("stop executor: runs ignored cancellation: %w", cmp.Or(ctx.Err(), context.DeadlineExceeded))
 			e.reportStuck()
 		}
 	}
