@@ -34,7 +34,8 @@ type XxlJob struct {
 	LogRetentionDays int    `koanf:"log_retention_days" json:"log_retention_days" validate:"min=0"`
 	// ShutdownTimeout bounds a graceful stop: running tasks get three
 	// quarters of it to finish, the rest is for cancelling and reporting.
-	ShutdownTimeout time.Duration `koanf:"shutdown_timeout" json:"shutdown_timeout" validate:"min=0"`
+	// Zero would leave no time to deregister or flush callbacks.
+	ShutdownTimeout time.Duration `koanf:"shutdown_timeout" json:"shutdown_timeout" validate:"min=1s"`
 }
 
 // WeChat configures WeCom group robots.

@@ -10,9 +10,17 @@ import (
 	"time"
 
 	xxl "github.com/xxl-job/xxl-job-executor-go"
-
-	"gomicro/app/xxljob"
 )
+
+// javaCallback is one element of /api/callback as the Java admin decodes
+// it (HandleCallbackParam), spelled out here so the wire names are checked
+// independently of xxljob.Callback's tags.
+type javaCallback struct {
+	LogID      int64  `json:"logId"`
+	LogDateTim int64  `json:"logDateTim"`
+	HandleCode int    `json:"handleCode"`
+	HandleMsg  string `json:"handleMsg"`
+}
 
 // fakeAdmin plays xxl-job-admin 2.4 at the protocol level: it answers
 // /api/registry, /api/registryRemove and /api/callback like the Java admin,
@@ -26,14 +34,14 @@ type fakeAdmin struct {
 	attempts  map[string]int // every call, accepted or not, by path
 	regs      []xxl.Registry
 	removes   []xxl.Registry
-	callbacks map[int64][]xxljob.Callback
+	callbacks map[int64][]javaCallback
 	arrived   map[int64]time.Time
 	changed   chan struct{} // closed and replaced on every accepted call
 }
 
 func newFakeAdmin(t testing.TB, token string) *fakeAdmin {
 	t.Helper()
-	a := &fakeAdmin{token: token, attempts: map[string]int{}, callbacks: map[int64][]xxljob.Callback{},
+	a := &fakeAdmin{token: token, attempts: map[string]int{}, callbacks: map[int64][]javaCallback{},
 		arrived: map[int64]time.Time{}, changed: make(chan struct{})}
 	a.srv = httptest.NewServer(http.HandlerFunc(a.serve))
 	t.Cleanup(a.srv.Close)
@@ -72,7 +80,7 @@ func (a *fakeAdmin) serve(w http.ResponseWriter, r *http.Request) {
 			a.removes = append(a.removes, reg)
 		}
 	case "/api/callback":
-		var cbs []xxljob.Callback
+		var cbs []javaCallback
 		if err := json.Unmarshal(body, &cbs); err != nil {
 			_, _ = w.Write([]byte(`{"code":500,"msg":"bad callback"}`))
 			return
@@ -116,7 +124,7 @@ func (a *fakeAdmin) await(t testing.TB, what string, cond func(a *fakeAdmin) boo
 
 // awaitCallbacks waits for a callback of each log id and returns the first
 // of each.
-func (a *fakeAdmin) awaitCallbacks(t testing.TB, ids ...int64) map[int64]xxljob.Callback {
+func (a *fakeAdmin) awaitCallbacks(t testing.TB, ids ...int64) map[int64]javaCallback {
 	t.Helper()
 	a.await(t, "callbacks", func(a *fakeAdmin) bool {
 		for _, id := range ids {
@@ -128,7 +136,7 @@ func (a *fakeAdmin) awaitCallbacks(t testing.TB, ids ...int64) map[int64]xxljob.
 	})
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	out := map[int64]xxljob.Callback{}
+	out := map[int64]javaCallback{}
 	for _, id := range ids {
 		out[id] = a.callbacks[id][0]
 	}

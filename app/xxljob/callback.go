@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -54,11 +55,12 @@ type sender struct {
 	pending prometheus.Gauge
 
 	in      chan Callback
-	flush   chan context.Context
+	flush   chan struct{}
 	done    chan struct{}
-	mu      sync.Mutex
+	cancel  context.CancelFunc // ends the delivery in flight when stop's ctx ends
+	mu      sync.Mutex         // held while handing over, so none is sent after stop
 	stopped bool
-	seq     int // spool file names, unique within this process
+	seq     atomic.Int64 // spool file names, unique within this process
 }
 
 // batch is one spool file and the callbacks it holds.
@@ -69,10 +71,11 @@ type batch struct {
 
 func newSender(admin *adminClient, dir string, retry time.Duration, pending prometheus.Gauge) *sender {
 	return &sender{admin: admin, dir: dir, retry: retry, pending: pending,
-		in: make(chan Callback, 1024), flush: make(chan context.Context), done: make(chan struct{})}
+		in: make(chan Callback, 1024), flush: make(chan struct{}), done: make(chan struct{})}
 }
 
 // start loads the spool left by an earlier process and starts delivering.
+// Deliveries run under a ctx of their own, which only stop cancels.
 func (s *sender) start(ctx context.Context) error {
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
 		return fmt.Errorf("create callback spool: %w", err)
@@ -81,16 +84,40 @@ func (s *sender) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	ctx, s.cancel = context.WithCancel(ctx)
 	go s.loop(ctx, pending)
 	return nil
 }
 
-// enqueue hands over a result; it blocks only while the buffer is full.
-func (s *sender) enqueue(cb Callback) { s.in <- cb }
+// enqueue hands over a result; it blocks only while the buffer is full. A
+// result handed over after stop (a /kill racing shutdown) goes straight to
+// the spool for the next start: nobody reads the channel any more.
+func (s *sender) enqueue(ctx context.Context, cb Callback) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.admin.urls) > 0 {
+		s.pending.Inc() // counted from hand-over, not from the first attempt
+	}
+	if !s.stopped {
+		s.in <- cb // the loop drains s.in without taking s.mu
+		return
+	}
+	if len(s.admin.urls) == 0 {
+		s.drop(ctx, []Callback{cb})
+		return
+	}
+	if err := persist(s.newBatch([]Callback{cb})); err != nil {
+		zerolog.Ctx(ctx).Error().Err(err).Int64("log_id", cb.LogID).Int("handle_code", cb.HandleCode).
+			Msg("xxl-job callback after stop could not be spooled and is lost")
+		s.pending.Dec()
+	}
+}
 
-// stop makes a last delivery attempt, bounded by ctx, and ends the sender.
-// Everything handed over is on disk before that attempt, so what the admins
-// did not accept is delivered by the next start.
+// stop makes a last delivery attempt and ends the sender, all within ctx:
+// when ctx ends, the delivery in flight is cancelled (an admin that hangs
+// would otherwise hold it for the client timeout). Everything handed over is
+// on disk before its first attempt, so what the admins did not accept is
+// delivered by the next start.
 func (s *sender) stop(ctx context.Context) {
 	s.mu.Lock()
 	if s.stopped {
@@ -99,7 +126,9 @@ func (s *sender) stop(ctx context.Context) {
 	}
 	s.stopped = true
 	s.mu.Unlock()
-	s.flush <- ctx // the loop takes it after at most one delivery attempt
+	defer s.cancel()
+	defer context.AfterFunc(ctx, s.cancel)()
+	s.flush <- struct{}{} // the loop takes it after at most one delivery attempt
 	<-s.done
 }
 
@@ -110,7 +139,6 @@ func (s *sender) loop(ctx context.Context, pending []batch) {
 	deliver := func(ctx context.Context) {
 		var err error
 		pending, err = s.send(ctx, pending)
-		s.pending.Set(float64(count(pending)))
 		if err != nil {
 			log.Warn().Err(err).Int("batches", len(pending)).Msg("xxl-job callback not accepted, kept on disk for retry")
 			wait = time.After(s.retry)
@@ -129,7 +157,7 @@ func (s *sender) loop(ctx context.Context, pending []batch) {
 		case <-wait:
 			wait = nil
 			deliver(ctx)
-		case stopCtx := <-s.flush:
+		case <-s.flush:
 			for {
 				select {
 				case cb := <-s.in:
@@ -140,23 +168,11 @@ func (s *sender) loop(ctx context.Context, pending []batch) {
 				break
 			}
 			if len(pending) > 0 {
-				// the loop's ctx carries the logger; stopCtx bounds the attempt
-				last, cancel := context.WithCancel(ctx)
-				defer context.AfterFunc(stopCtx, cancel)()
-				defer cancel()
-				deliver(last)
+				deliver(ctx)
 			}
 			return
 		}
 	}
-}
-
-func count(bs []batch) int {
-	n := 0
-	for _, b := range bs {
-		n += len(b.cbs)
-	}
-	return n
 }
 
 // drain returns cb and whatever else is waiting, up to one batch.
@@ -176,18 +192,28 @@ func (s *sender) drain(cb Callback) []Callback {
 // accept writes cbs to the spool as one batch and adds it to pending.
 func (s *sender) accept(ctx context.Context, pending []batch, cbs []Callback) []batch {
 	if len(s.admin.urls) == 0 {
-		for _, cb := range cbs {
-			zerolog.Ctx(ctx).Info().Int64("log_id", cb.LogID).Int("handle_code", cb.HandleCode).
-				Msg("xxl-job callback dropped: no admin configured (xxl-job.url)")
-		}
+		s.drop(ctx, cbs)
 		return pending
 	}
-	s.seq++
-	b := batch{file: filepath.Join(s.dir, fmt.Sprintf("%d-%d-%d.json", time.Now().UnixNano(), s.seq, cbs[0].LogID)), cbs: cbs}
+	b := s.newBatch(cbs)
 	if err := persist(b); err != nil {
 		zerolog.Ctx(ctx).Error().Err(err).Int("callbacks", len(cbs)).Msg("xxl-job callback spool write failed; held in memory only")
 	}
 	return append(pending, b)
+}
+
+// newBatch names a new spool file for cbs.
+func (s *sender) newBatch(cbs []Callback) batch {
+	name := fmt.Sprintf("%d-%d-%d.json", time.Now().UnixNano(), s.seq.Add(1), cbs[0].LogID)
+	return batch{file: filepath.Join(s.dir, name), cbs: cbs}
+}
+
+// drop logs callbacks nobody can take: no admin is configured.
+func (s *sender) drop(ctx context.Context, cbs []Callback) {
+	for _, cb := range cbs {
+		zerolog.Ctx(ctx).Info().Int64("log_id", cb.LogID).Int("handle_code", cb.HandleCode).
+			Msg("xxl-job callback dropped: no admin configured (xxl-job.url)")
+	}
 }
 
 // send posts pending batches in order until an admin refuses; it returns
@@ -201,6 +227,7 @@ func (s *sender) send(ctx context.Context, pending []batch) ([]batch, error) {
 		if err := os.Remove(b.file); err != nil && !errors.Is(err, os.ErrNotExist) {
 			zerolog.Ctx(ctx).Error().Err(err).Str("file", b.file).Msg("xxl-job callbacks delivered but their spool file stays")
 		}
+		s.pending.Sub(float64(len(b.cbs)))
 		pending = pending[1:]
 	}
 	return pending, nil
@@ -254,6 +281,7 @@ func (s *sender) load(ctx context.Context) ([]batch, error) {
 	if n > 0 {
 		zerolog.Ctx(ctx).Info().Int("callbacks", n).Msg("xxl-job callbacks left by the last run will be delivered")
 	}
+	s.pending.Add(float64(n))
 	return out, nil
 }
 

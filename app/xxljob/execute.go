@@ -36,17 +36,31 @@ func (e *Executor) execute(r *run) {
 		Int64("shard_total", req.BroadcastTotal).Msg("----------- xxl-job job execute start -----------")
 
 	start := time.Now()
-	msg, err := call(ctx, r.handler, req)
+	var msg string
+	var late <-chan struct{}
+	if req.ExecutorTimeout > 0 {
+		msg, late, err = callWithin(ctx, r.handler, req)
+	} else {
+		msg, err = call(ctx, r.handler, req)
+	}
 	dur := time.Since(start)
 	code, msg := classify(ctx, msg, err)
 
+	if late != nil {
+		logger.Warn().Err(context.Cause(ctx)).Msg("reported at cancellation without waiting for the task; whatever it returns later is dropped")
+	}
 	ev := logger.Info()
 	if code != codeOK {
 		ev = logger.Error()
 	}
 	ev.Int64("handle_code", code).Str("handle_msg", msg).Dur("duration", dur).
 		Msg("----------- xxl-job job execute end(finish) -----------")
-	rl.close()
+	if late != nil {
+		// the abandoned task may still log: its file closes when it returns
+		go func() { <-late; rl.close() }()
+	} else {
+		rl.close()
+	}
 	r.cancel(nil)
 	zerolog.Ctx(e.base).Info().Str("trace_id", id).Int64("log_id", req.LogID).Int64("job_id", req.JobID).
 		Str("handler", req.ExecutorHandler).Int64("handle_code", code).Dur("duration", dur).Msg("xxl-job run finished")
@@ -63,6 +77,31 @@ func call(ctx context.Context, h Handler, req *xxl.RunReq) (msg string, err erro
 		}
 	}()
 	return h(ctx, req)
+}
+
+// callWithin runs h like call but returns as soon as ctx ends, with ctx's
+// cause, even when the task ignores cancellation: as in the Java executor, a
+// run with executorTimeout is reported at its deadline (or kill) and the job
+// moves on to its next trigger. late is nil when the task returned; else it
+// is closed when the abandoned task finally returns.
+func callWithin(ctx context.Context, h Handler, req *xxl.RunReq) (msg string, late <-chan struct{}, err error) {
+	type result struct {
+		msg string
+		err error
+	}
+	res := make(chan result, 1)
+	returned := make(chan struct{})
+	go func() {
+		defer close(returned)
+		m, err := call(ctx, h, req)
+		res <- result{m, err}
+	}()
+	select {
+	case r := <-res:
+		return r.msg, nil, r.err
+	case <-ctx.Done():
+		return "", returned, context.Cause(ctx)
+	}
 }
 
 func classify(ctx context.Context, msg string, err error) (int64, string) {
@@ -87,7 +126,7 @@ func (e *Executor) report(r *run, code int64, msg string, dur time.Duration) {
 	}
 	msg = truncate(msg, maxHandleMsg)
 	e.metrics.observe(r.req.ExecutorHandler, code, dur)
-	e.sender.enqueue(newCallback(r.req, code, msg))
+	e.sender.enqueue(e.base, newCallback(r.req, code, msg))
 }
 
 // reportQueuedKill reports a trigger that was killed before it started.

@@ -2,7 +2,10 @@
 // executor endpoints xxl-job-admin calls (/beat, /idleBeat, /run, /kill,
 // /log), registers itself with the admin, runs tasks in one queue per job id
 // with the admin's block strategies, writes one log file per run and
-// delivers every run's result to the admin exactly once, across restarts.
+// delivers every run's result to the admin at least once, across restarts:
+// a crash between the admin accepting a callback and its spool file being
+// removed sends it again, which the admin ignores (it drops callbacks for a
+// log that already has a result).
 //
 // It builds on github.com/xxl-job/xxl-job-executor-go: the wire types
 // (RunReq, LogReq, LogRes, Registry, ExecuteResult), the result codes and the
@@ -50,7 +53,8 @@ type Options struct {
 	// CleanEvery is how often old run-log dirs are removed (24 h).
 	CleanEvery time.Duration
 	// StopGrace is how long Stop lets running tasks finish before it cancels
-	// them; the rest of Stop's ctx deadline is left for them to return.
+	// them; half the rest of Stop's ctx deadline is left for them to return,
+	// half for delivering callbacks.
 	StopGrace time.Duration
 	// Now is the clock for log dates and retention (time.Now).
 	Now func() time.Time
@@ -59,7 +63,8 @@ type Options struct {
 	// Transport is the base round tripper towards the admin
 	// (http.DefaultTransport); it is always wrapped in trace.Transport.
 	Transport http.RoundTripper
-	// LogPageLines caps the lines of one /log answer (1000).
+	// LogPageLines caps the lines of one /log answer while the run is still
+	// writing (1000); a finished run's log is served whole.
 	LogPageLines int
 }
 
@@ -108,7 +113,7 @@ type Executor struct {
 	stopping bool
 	base     context.Context // parent of every run, detached from Start's cancel
 	cancel   context.CancelFunc
-	runs     sync.WaitGroup // worker goroutines
+	runs     *runGroup      // worker goroutines
 	loops    sync.WaitGroup // registry and retention loops
 }
 
@@ -156,6 +161,7 @@ func New(cfg config.XxlJob, opts Options) (*Executor, error) {
 		workers:  map[int64]*worker{},
 		active:   map[*run]struct{}{},
 		seen:     newLogIDSet(10000),
+		runs:     newRunGroup(),
 	}, nil
 }
 

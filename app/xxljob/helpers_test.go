@@ -69,6 +69,28 @@ func (g *gate) awaitStart(t testing.TB, want int64) {
 	}
 }
 
+// awaitStarts fails unless the runs of log ids want are the next to start,
+// in any order.
+func (g *gate) awaitStarts(t testing.TB, want ...int64) {
+	t.Helper()
+	left := map[int64]bool{}
+	for _, id := range want {
+		left[id] = true
+	}
+	deadline := time.After(15 * time.Second)
+	for len(left) > 0 {
+		select {
+		case got := <-g.started:
+			if !left[got] {
+				t.Fatalf("run %d started, want one of %v", got, want)
+			}
+			delete(left, got)
+		case <-deadline:
+			t.Fatalf("runs %v did not all start", left)
+		}
+	}
+}
+
 // harness is an executor under test, served on a real local port.
 type harness struct {
 	ex   *xxljob.Executor
@@ -219,7 +241,7 @@ func (h *harness) stop(t testing.TB, d time.Duration) error {
 	return h.ex.Stop(ctx)
 }
 
-func assertCallback(t testing.TB, cb xxljob.Callback, code int, msgPart string) {
+func assertCallback(t testing.TB, cb javaCallback, code int, msgPart string) {
 	t.Helper()
 	if cb.HandleCode != code || !strings.Contains(cb.HandleMsg, msgPart) {
 		t.Errorf("callback of log %d = %d %q, want %d containing %q", cb.LogID, cb.HandleCode, cb.HandleMsg, code, msgPart)

@@ -15,6 +15,7 @@ import (
 const (
 	maxBody       = 1 << 20
 	msgWrongToken = "The access token is wrong."
+	msgBadMethod  = "invalid request, HttpMethod not support."
 )
 
 // reply is the Java executor's ReturnT: every answer is an object, never the
@@ -31,7 +32,9 @@ type jobReq struct {
 }
 
 // Handler returns the executor's HTTP endpoints: the five the admin calls
-// (POST, JSON, access token checked on every call) and GET /metrics.
+// (POST, JSON, access token checked on every call) and GET /metrics. Any
+// other method or path is answered as the Java executor does: HTTP 200 with
+// a failure object, so the admin shows the reason instead of a status.
 func (e *Executor) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("POST /beat", e.guard(func(*http.Request) any { return reply{Code: codeOK} }))
@@ -40,7 +43,22 @@ func (e *Executor) Handler() http.Handler {
 	mux.Handle("POST /kill", e.guard(e.serveKill))
 	mux.Handle("POST /log", e.guard(e.serveLog))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(e.metrics.reg, promhttp.HandlerOpts{}))
+	unknown := e.guard(func(r *http.Request) any {
+		return reply{Code: codeFail, Msg: fmt.Sprintf("invalid request, uri-mapping(%s) not found.", r.URL.Path)}
+	})
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost { // checked before the token, as in Java
+			writeReply(w, reply{Code: codeFail, Msg: msgBadMethod})
+			return
+		}
+		unknown.ServeHTTP(w, r)
+	}))
 	return mux
+}
+
+func writeReply(w http.ResponseWriter, out any) {
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	_ = json.NewEncoder(w).Encode(out)
 }
 
 // guard checks the access token in constant time, bounds the body and
@@ -56,8 +74,7 @@ func (e *Executor) guard(fn func(*http.Request) any) http.Handler {
 			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 			out = fn(r)
 		}
-		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-		_ = json.NewEncoder(w).Encode(out)
+		writeReply(w, out)
 	})
 }
 

@@ -111,7 +111,7 @@ func (e *Executor) trigger(req *xxl.RunReq) (int64, string) {
 	if w == nil {
 		w = &worker{jobID: req.JobID, handler: req.ExecutorHandler}
 		e.workers[req.JobID] = w
-		e.runs.Add(1)
+		e.runs.add()
 		go e.work(w)
 	}
 	e.seen.add(req.LogID)
@@ -163,17 +163,12 @@ func (e *Executor) idle(jobID int64) (int64, string) {
 }
 
 // work runs w's triggers in order until its queue is empty or it is killed.
+// It leaves the workers map and the run count in the same critical section
+// that finds nothing left to do, so an idle job (/idleBeat) is also one
+// Stop no longer waits for.
 func (e *Executor) work(w *worker) {
-	defer e.runs.Done()
-	for {
-		e.mu.Lock()
-		if w.killed || len(w.queue) == 0 {
-			if e.workers[w.jobID] == w {
-				delete(e.workers, w.jobID)
-			}
-			e.mu.Unlock()
-			return
-		}
+	e.mu.Lock()
+	for !w.killed && len(w.queue) > 0 {
 		r := w.queue[0]
 		w.queue = w.queue[1:]
 		r.ctx, r.cancel = context.WithCancelCause(e.base)
@@ -186,8 +181,12 @@ func (e *Executor) work(w *worker) {
 		e.mu.Lock()
 		w.cur = nil
 		delete(e.active, r)
-		e.mu.Unlock()
 	}
+	if e.workers[w.jobID] == w {
+		delete(e.workers, w.jobID)
+	}
+	e.runs.done()
+	e.mu.Unlock()
 }
 
 // running lists the runs executing now, including those of killed workers

@@ -1,9 +1,11 @@
 package xxljob
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -41,9 +43,13 @@ func (e *Executor) Start(ctx context.Context) error {
 // Stop shuts the executor down: it stops taking runs, deregisters from the
 // admin, reports queued triggers as killed, lets running tasks finish for
 // StopGrace, then cancels them and reports them killed, and finally hands
-// every callback to the admin or leaves it on disk for the next start. It
-// returns ctx's error when tasks ignored cancellation past ctx's deadline
-// (they are reported killed anyway).
+// every callback to the admin or leaves it on disk for the next start.
+// After cancelling, runs get half of what is left of ctx's deadline to
+// return; the other half is kept for delivering callbacks, so the kill
+// reports of runs that never return still reach the admin. It returns an
+// error wrapping ctx's error, or context.DeadlineExceeded while ctx is
+// still live, when runs ignored cancellation (they are reported killed
+// anyway).
 func (e *Executor) Stop(ctx context.Context) error {
 	e.mu.Lock()
 	if !e.started || e.stopping {
@@ -67,17 +73,28 @@ func (e *Executor) Stop(ctx context.Context) error {
 	}
 
 	var err error
-	if !waitTimeout(&e.runs, e.opts.StopGrace, ctx.Done()) {
+	if !e.runs.wait(e.opts.StopGrace, ctx.Done()) {
 		log.Warn().Msg("xxl-job stop: cancelling runs still going after the grace period")
 		e.cancelRunning()
-		if !waitTimeout(&e.runs, -1, ctx.Done()) {
-			err = fmt.Errorf("stop executor: runs ignored cancellation: %w", ctx.Err())
+		if !e.runs.wait(halfLeft(ctx), ctx.Done()) {
+			// ctx may still be live: the runs' half of it has run out
+			err = fmt.Errorf("stop executor: runs ignored cancellation: %w", cmp.Or(ctx.Err(), context.DeadlineExceeded))
 			e.reportStuck()
 		}
 	}
 	e.sender.stop(ctx)
 	log.Info().Msg("xxl-job executor stopped")
 	return err
+}
+
+// halfLeft is half the time left before ctx's deadline, or -1 (no limit)
+// when ctx has none.
+func halfLeft(ctx context.Context) time.Duration {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return -1
+	}
+	return max(time.Until(deadline)/2, 0)
 }
 
 // cancelRunning cancels every run still executing after the grace period.
@@ -100,10 +117,45 @@ func (e *Executor) reportStuck() {
 	}
 }
 
-// waitTimeout waits for wg, at most d (d < 0: no limit) and until done.
-func waitTimeout(wg interface{ Wait() }, d time.Duration, done <-chan struct{}) bool {
-	ch := make(chan struct{})
-	go func() { wg.Wait(); close(ch) }()
+// runGroup counts worker goroutines. Unlike sync.WaitGroup it can tell
+// whether they have all finished at this moment, so a Stop whose deadline
+// has already passed does not take finished runs for stuck ones.
+type runGroup struct {
+	mu   sync.Mutex
+	n    int
+	zero chan struct{} // closed while n == 0
+}
+
+func newRunGroup() *runGroup {
+	zero := make(chan struct{})
+	close(zero)
+	return &runGroup{zero: zero}
+}
+
+func (g *runGroup) add() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.n == 0 {
+		g.zero = make(chan struct{})
+	}
+	g.n++
+}
+
+func (g *runGroup) done() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.n--; g.n == 0 {
+		close(g.zero)
+	}
+}
+
+// wait waits until no worker is left, at most d (d < 0: no limit) and until
+// done, and reports whether none is left. When d or done end the wait it
+// looks once more: a select between ready channels picks at random.
+func (g *runGroup) wait(d time.Duration, done <-chan struct{}) bool {
+	g.mu.Lock()
+	zero := g.zero
+	g.mu.Unlock()
 	var timeout <-chan time.Time
 	if d >= 0 {
 		t := time.NewTimer(d)
@@ -111,10 +163,15 @@ func waitTimeout(wg interface{ Wait() }, d time.Duration, done <-chan struct{}) 
 		timeout = t.C
 	}
 	select {
-	case <-ch:
+	case <-zero:
 		return true
 	case <-timeout:
 	case <-done:
 	}
-	return false
+	select {
+	case <-zero:
+		return true
+	default:
+		return false
+	}
 }

@@ -1,6 +1,7 @@
 package xxljob_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -81,21 +82,45 @@ func TestTokenCheckedOnEveryEndpoint(t *testing.T) {
 	admin.awaitCallbacks(t, 1)
 }
 
-func TestOnlyPostAndMetricsWithoutToken(t *testing.T) {
+func TestOtherMethodsAndPathsAnswerLikeJava(t *testing.T) {
 	admin := newFakeAdmin(t, testToken)
 	h := start(t, setup{admins: admin.srv.URL})
 	h.mustTrigger(t, runReq(3, 30, "demo_task", `{"fail":true}`, ""))
 	admin.awaitCallbacks(t, 30)
 
-	resp, err := http.Get(h.url + "/run")
-	if err != nil {
-		t.Fatal(err)
+	// As the Java executor: HTTP 200 and a failure object, the method checked
+	// before the token, the token before the path.
+	for _, tc := range []struct{ method, path, token, want string }{
+		{http.MethodGet, "/run", testToken, "invalid request, HttpMethod not support."},
+		{http.MethodPut, "/beat", "", "invalid request, HttpMethod not support."},
+		{http.MethodGet, "/nope", testToken, "invalid request, HttpMethod not support."},
+		{http.MethodPost, "/nope", testToken, "invalid request, uri-mapping(/nope) not found."},
+		{http.MethodPost, "/metrics", testToken, "invalid request, uri-mapping(/metrics) not found."},
+		{http.MethodPost, "/nope", "", "The access token is wrong."},
+	} {
+		t.Run(tc.method+tc.path, func(t *testing.T) {
+			req, err := http.NewRequest(tc.method, h.url+tc.path, strings.NewReader("{}"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.token != "" {
+				req.Header.Set("XXL-JOB-ACCESS-TOKEN", tc.token)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var a answer
+			if err := json.NewDecoder(resp.Body).Decode(&a); err != nil || resp.StatusCode != http.StatusOK {
+				t.Fatalf("status %d, body not an object: %v", resp.StatusCode, err)
+			}
+			if a.Code != 500 || a.Msg != tc.want {
+				t.Errorf("answer %d %q, want 500 %q", a.Code, a.Msg, tc.want)
+			}
+		})
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusMethodNotAllowed {
-		t.Errorf("GET /run = %d, want 405", resp.StatusCode)
-	}
-	resp, err = http.Get(h.url + "/metrics")
+	resp, err := http.Get(h.url + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,41 +165,86 @@ func TestBadRequestsAnswerObjects(t *testing.T) {
 	}
 }
 
+// readLog asks /log for logID's lines from from on and returns the answer
+// and its lines.
+func readLog(t testing.TB, h *harness, req xxl.RunReq, from int) (xxl.LogResContent, []string) {
+	t.Helper()
+	a := h.call(t, "/log", testToken, xxl.LogReq{LogDateTim: req.LogDateTime, LogID: req.LogID, FromLineNum: from})
+	var c xxl.LogResContent
+	if err := json.Unmarshal(a.Content, &c); err != nil || a.Code != 200 {
+		t.Fatalf("log answer %d %q: %v", a.Code, a.Msg, err)
+	}
+	if c.LogContent == "" {
+		return c, nil
+	}
+	return c, strings.Split(strings.TrimSuffix(c.LogContent, "\n"), "\n")
+}
+
+// TestLogPagesThroughTenThousandLines pages through a live run's log as the
+// admin UI polls it, then reads the finished log in one call, as admin 2.4
+// does for a run that already has a result.
 func TestLogPagesThroughTenThousandLines(t *testing.T) {
 	admin := newFakeAdmin(t, testToken)
-	h := start(t, setup{admins: admin.srv.URL, opts: xxljob.Options{LogPageLines: 700}})
-	req := runReq(5, 4242, "demo_task", `{"lines":10000}`, "")
+	wrote, release := make(chan struct{}), make(chan struct{})
+	held := func(ctx context.Context, req *xxl.RunReq) (string, error) {
+		msg, err := xxljob.DemoTask(ctx, req)
+		close(wrote)
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return msg, err
+	}
+	h := start(t, setup{admins: admin.srv.URL, opts: xxljob.Options{LogPageLines: 700},
+		tasks: map[string]xxljob.Handler{"held_demo": held}})
+	req := runReq(5, 4242, "held_demo", `{"lines":10000}`, "")
 	h.mustTrigger(t, req)
-	admin.awaitCallbacks(t, 4242)
+	select {
+	case <-wrote:
+	case <-time.After(15 * time.Second):
+		t.Fatal("task did not write its lines")
+	}
 
-	var all []string
+	var live []string
 	from, pages := 1, 0
 	for {
-		a := h.call(t, "/log", testToken, xxl.LogReq{LogDateTim: req.LogDateTime, LogID: 4242, FromLineNum: from})
-		var c xxl.LogResContent
-		if err := json.Unmarshal(a.Content, &c); err != nil || a.Code != 200 {
-			t.Fatalf("log answer %d %q: %v", a.Code, a.Msg, err)
-		}
-		lines := strings.Split(strings.TrimSuffix(c.LogContent, "\n"), "\n")
-		if c.LogContent == "" {
-			lines = nil
-		}
-		if c.FromLineNum != from || (len(lines) > 0 && c.ToLineNum != from+len(lines)-1) || len(lines) > 700 {
-			t.Fatalf("page from %d: got from %d to %d with %d lines", from, c.FromLineNum, c.ToLineNum, len(lines))
-		}
-		all = append(all, lines...)
-		pages++
+		c, lines := readLog(t, h, req, from)
 		if c.IsEnd {
+			t.Fatalf("page from %d: isEnd while the run is still going", from)
+		}
+		if len(lines) == 0 {
+			if c.ToLineNum >= from {
+				t.Fatalf("empty page from %d answered toLineNum %d, want below it", from, c.ToLineNum)
+			}
 			break
 		}
-		if pages > 100 {
+		if c.FromLineNum != from || c.ToLineNum != from+len(lines)-1 || len(lines) > 700 {
+			t.Fatalf("page from %d: got from %d to %d with %d lines", from, c.FromLineNum, c.ToLineNum, len(lines))
+		}
+		live = append(live, lines...)
+		if pages++; pages > 100 {
 			t.Fatal("log never ended")
 		}
 		from = c.ToLineNum + 1
 	}
-	// start line, shard line, 10,000 task lines, end line
+	// start line, shard line, 10,000 task lines; the end line is not written yet
+	if len(live) != 10002 || pages < 15 {
+		t.Fatalf("read %d live lines in %d pages, want 10002 in pages of at most 700", len(live), pages)
+	}
+
+	close(release)
+	admin.awaitCallbacks(t, 4242)
+	c, all := readLog(t, h, req, 1)
+	if !c.IsEnd || c.FromLineNum != 1 || c.ToLineNum != len(all) {
+		t.Fatalf("finished log from 1: isEnd %v, from %d to %d with %d lines", c.IsEnd, c.FromLineNum, c.ToLineNum, len(all))
+	}
 	if len(all) != 10003 {
-		t.Fatalf("read %d lines in %d pages, want 10003", len(all), pages)
+		t.Fatalf("finished log read in one call has %d lines, want all 10003", len(all))
+	}
+	for i, line := range live {
+		if all[i] != line {
+			t.Fatalf("line %d differs between live and finished reads: %q / %q", i+1, line, all[i])
+		}
 	}
 	traceID := "00000000000000000000000000001092" // 4242 in hex
 	for i, line := range all {
@@ -190,16 +260,18 @@ func TestLogPagesThroughTenThousandLines(t *testing.T) {
 	if !strings.Contains(all[0], "execute start") || !strings.Contains(all[1], "shard 0/0") || !strings.Contains(all[10002], "execute end") {
 		t.Errorf("frame lines wrong: %q / %q / %q", all[0], all[1], all[10002])
 	}
+	if c, tail := readLog(t, h, req, 10002); !c.IsEnd || len(tail) != 2 || c.ToLineNum != 10003 {
+		t.Errorf("finished log from 10002: isEnd %v, to %d, %d lines; want the last 2", c.IsEnd, c.ToLineNum, len(tail))
+	}
 	day := time.UnixMilli(req.LogDateTime).Format("2006-01-02")
 	if _, err := os.Stat(filepath.Join(h.dir, day, "4242.log")); err != nil {
 		t.Errorf("run log not at xxl_log/yyyy-MM-dd/{logId}.log: %v", err)
 	}
 
-	a := h.call(t, "/log", testToken, xxl.LogReq{LogDateTim: req.LogDateTime, LogID: 999, FromLineNum: 1})
-	var c xxl.LogResContent
-	_ = json.Unmarshal(a.Content, &c)
-	if a.Code != 200 || !c.IsEnd || c.LogContent != "readLog fail, logFile not exists" {
-		t.Errorf("missing log answer = %d %+v", a.Code, c)
+	missing := req
+	missing.LogID = 999
+	if c, _ := readLog(t, h, missing, 1); !c.IsEnd || c.LogContent != "readLog fail, logFile not exists" {
+		t.Errorf("missing log answer = %+v", c)
 	}
 }
 

@@ -1,6 +1,8 @@
 package xxljob_test
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -70,4 +72,78 @@ func TestCallbackRetriedUntilAdminBack(t *testing.T) {
 	if len(entries) != 0 {
 		t.Errorf("spool holds %d files after delivery", len(entries))
 	}
+}
+
+// TestStopKeepsItsDeadlineWhileAdminHangs checks that Stop returns by its
+// ctx deadline when the admin never answers /api/callback, instead of
+// waiting out the client timeout, and that the callback stays on disk.
+func TestStopKeepsItsDeadlineWhileAdminHangs(t *testing.T) {
+	arrived, release := make(chan struct{}, 10), make(chan struct{})
+	admin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/callback" {
+			arrived <- struct{}{}
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		_, _ = w.Write([]byte(`{"code":200}`))
+	}))
+	t.Cleanup(admin.Close)
+	t.Cleanup(func() { close(release) }) // runs before admin.Close
+	h := start(t, setup{admins: admin.URL})
+	h.mustTrigger(t, runReq(1, 1, "demo_task", "", ""))
+	select {
+	case <-arrived:
+	case <-time.After(15 * time.Second):
+		t.Fatal("callback never reached the admin")
+	}
+
+	stopped := make(chan error, 1)
+	go func() { stopped <- h.stop(t, 300*time.Millisecond) }()
+	select {
+	case err := <-stopped:
+		if err != nil {
+			t.Errorf("Stop = %v", err)
+		}
+	case <-time.After(3 * time.Second): // well below the 5 s client timeout
+		t.Fatal("Stop overran its 300 ms deadline by seconds while the admin hung")
+	}
+	entries, _ := os.ReadDir(filepath.Join(h.dir, "callbacklog"))
+	if len(entries) != 1 {
+		t.Errorf("%d spool files after stop, want the undelivered callback kept", len(entries))
+	}
+}
+
+// TestPendingCallbacksCountedFromHandOver checks xxljob_callbacks_pending
+// counts a result as soon as the run hands it over, while its first
+// delivery is still in flight, and drops it once the admin accepted it.
+func TestPendingCallbacksCountedFromHandOver(t *testing.T) {
+	arrived, release := make(chan struct{}, 10), make(chan struct{})
+	admin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/callback" {
+			arrived <- struct{}{}
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		}
+		_, _ = w.Write([]byte(`{"code":200}`))
+	}))
+	t.Cleanup(admin.Close)
+	h := start(t, setup{admins: admin.URL})
+	h.mustTrigger(t, runReq(1, 1, "demo_task", "", ""))
+	select {
+	case <-arrived:
+	case <-time.After(15 * time.Second):
+		t.Fatal("callback never reached the admin")
+	}
+	if got := metric(t, h, "xxljob_callbacks_pending"); got != "1" {
+		t.Errorf("xxljob_callbacks_pending = %s while the first delivery is in flight, want 1", got)
+	}
+	close(release)
+	eventually(t, 10*time.Second, "pending back to 0", func() bool {
+		return metric(t, h, "xxljob_callbacks_pending") == "0"
+	})
 }

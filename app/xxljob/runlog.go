@@ -92,7 +92,12 @@ func (r *runLog) close() {
 	r.logs.mu.Unlock()
 }
 
-// read answers /log: lines from FromLineNum (1-based) on, at most one page.
+// read answers /log: lines from FromLineNum (1-based) on. While the run is
+// still writing, one answer holds at most one page (lines and bytes), since
+// the admin UI polls a live run and asks again from ToLineNum+1. A finished
+// run's answer holds the whole rest of the file, as the Java executor's
+// readLog does: admin 2.4 asks a run that already has a result only once,
+// from line 1, so a page cap would hide the rest of its log.
 // ToLineNum is the last line sent; when there is nothing new it is the line
 // count, below FromLineNum, which the admin takes as "ask again later".
 // IsEnd is set once the run has finished and its last line was sent.
@@ -128,7 +133,7 @@ func (l *runLogs) read(req *xxl.LogReq) *xxl.LogRes {
 			b.WriteString(strings.TrimSuffix(line, "\n"))
 			b.WriteByte('\n')
 			to = n
-			if n-from+1 >= l.page || b.Len() >= maxPageBytes {
+			if active && (n-from+1 >= l.page || b.Len() >= maxPageBytes) {
 				break
 			}
 		}

@@ -10,28 +10,46 @@ import (
 	"time"
 	"unicode/utf8"
 
+	xxl "github.com/xxl-job/xxl-job-executor-go"
+
 	"gomicro/app/xxljob"
 )
 
+// TestTwoJobsOnOneHandlerRunIndependently holds two jobs' runs of one
+// handler until both have started, which only happens when they run at the
+// same time, then checks each callback carries its own log id and result.
 func TestTwoJobsOnOneHandlerRunIndependently(t *testing.T) {
 	admin := newFakeAdmin(t, testToken)
 	h := start(t, setup{admins: admin.srv.URL})
-	a := runReq(1, 101, "demo_task", `{"sleep_ms":300}`, "SERIAL_EXECUTION")
-	a.BroadcastIndex, a.BroadcastTotal = 0, 2
-	b := runReq(2, 102, "demo_task", `{"sleep_ms":300,"lines":3}`, "SERIAL_EXECUTION")
-	b.BroadcastIndex, b.BroadcastTotal = 1, 2
-	h.mustTrigger(t, a)
-	h.mustTrigger(t, b)
+	h.mustTrigger(t, runReq(1, 101, "gate", "", "SERIAL_EXECUTION"))
+	h.mustTrigger(t, runReq(2, 102, "gate", "", "SERIAL_EXECUTION"))
+	h.gate.awaitStarts(t, 101, 102) // neither is released yet
 	for _, job := range []int64{1, 2} {
 		if ans := h.call(t, "/idleBeat", testToken, map[string]int64{"jobId": job}); ans.Code != 500 {
-			t.Errorf("job %d idle while its run sleeps: %d %q", job, ans.Code, ans.Msg)
+			t.Errorf("job %d idle while its run is held: %d %q", job, ans.Code, ans.Msg)
 		}
 	}
-	cbs := admin.awaitCallbacks(t, 101, 102)
-	assertCallback(t, cbs[101], 200, "shard 0/2, 0 lines")
-	assertCallback(t, cbs[102], 200, "shard 1/2, 3 lines")
-	if cbs[101].LogDateTim != a.LogDateTime {
-		t.Errorf("callback logDateTim = %d, want %d", cbs[101].LogDateTim, a.LogDateTime)
+	h.gate.open(102)
+	assertCallback(t, admin.awaitCallbacks(t, 102)[102], 200, "gate 102 released")
+	if admin.count(101) != 0 {
+		t.Error("job 1 reported while its run is still held")
+	}
+	h.gate.open(101)
+	assertCallback(t, admin.awaitCallbacks(t, 101)[101], 200, "gate 101 released")
+
+	a := runReq(1, 201, "demo_task", "", "SERIAL_EXECUTION")
+	a.BroadcastIndex, a.BroadcastTotal = 0, 2
+	b := runReq(2, 202, "demo_task", `{"lines":3}`, "SERIAL_EXECUTION")
+	b.BroadcastIndex, b.BroadcastTotal = 1, 2
+	b.LogDateTime = a.LogDateTime + 1
+	h.mustTrigger(t, a)
+	h.mustTrigger(t, b)
+	cbs := admin.awaitCallbacks(t, 201, 202)
+	assertCallback(t, cbs[201], 200, "shard 0/2, 0 lines")
+	assertCallback(t, cbs[202], 200, "shard 1/2, 3 lines")
+	if cbs[201].LogDateTim != a.LogDateTime || cbs[202].LogDateTim != b.LogDateTime {
+		t.Errorf("callback logDateTim = %d and %d, want %d and %d",
+			cbs[201].LogDateTim, cbs[202].LogDateTim, a.LogDateTime, b.LogDateTime)
 	}
 }
 
@@ -174,6 +192,10 @@ func TestStopReportsRunsIgnoringCancellation(t *testing.T) {
 	if err := h.ex.Stop(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Stop = %v, want the deadline error", err)
 	}
+	// Stop keeps part of its deadline for the last delivery.
+	if n := admin.count(1); n != 1 {
+		t.Fatalf("stuck run's kill report delivered %d times by the time Stop returned, want 1", n)
+	}
 	assertCallback(t, admin.awaitCallbacks(t, 1)[1], 500, "executor stopping. [job running, killed]")
 	h.unstick() // its late return must not produce a second callback
 	eventually(t, 5*time.Second, "stuck run returned", func() bool {
@@ -205,5 +227,73 @@ func TestHandleMsgCappedLikeJava(t *testing.T) {
 	cb := admin.awaitCallbacks(t, 1)[1]
 	if len(cb.HandleMsg) != 50000+3 || !strings.HasSuffix(cb.HandleMsg, "...") || !utf8.ValidString(cb.HandleMsg) {
 		t.Errorf("handleMsg of %d bytes, want 50000 valid UTF-8 bytes and ...", len(cb.HandleMsg))
+	}
+}
+
+// TestTimeoutReportedWhenTaskIgnoresCancellation checks that a run with
+// executorTimeout is reported 502 at its deadline even when its task never
+// looks at ctx, and that the job's next queued trigger then runs, as the
+// Java executor's JobThread does.
+func TestTimeoutReportedWhenTaskIgnoresCancellation(t *testing.T) {
+	admin := newFakeAdmin(t, testToken)
+	hold, returned := make(chan struct{}), make(chan struct{})
+	t.Cleanup(func() {
+		select {
+		case <-hold:
+		default:
+			close(hold)
+		}
+	})
+	deaf := func(_ context.Context, req *xxl.RunReq) (string, error) {
+		if req.ExecutorParams != "hang" {
+			return "ran " + req.ExecutorParams, nil
+		}
+		defer close(returned)
+		<-hold // ignores ctx on purpose
+		return "late", nil
+	}
+	h := start(t, setup{admins: admin.srv.URL, tasks: map[string]xxljob.Handler{"deaf": deaf}})
+	hung := runReq(1, 1, "deaf", "hang", "SERIAL_EXECUTION")
+	hung.ExecutorTimeout = 1
+	h.mustTrigger(t, hung)
+	h.mustTrigger(t, runReq(1, 2, "deaf", "next", "SERIAL_EXECUTION"))
+
+	cbs := admin.awaitCallbacks(t, 1, 2) // the first task is still held here
+	assertCallback(t, cbs[1], 502, "job execute timeout")
+	assertCallback(t, cbs[2], 200, "ran next")
+
+	close(hold)
+	select {
+	case <-returned:
+	case <-time.After(15 * time.Second):
+		t.Fatal("held task did not return")
+	}
+	if err := h.stop(t, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if n := admin.count(1); n != 1 {
+		t.Errorf("timed-out run called back %d times, want once", n)
+	}
+}
+
+// TestStopPastDeadlineWithNothingRunningIsClean stops executors whose runs
+// all finished with a ctx already past its deadline: with nothing left
+// running, Stop must not claim that runs ignored cancellation. Several
+// executors, because the wrong answer came from a random select.
+func TestStopPastDeadlineWithNothingRunningIsClean(t *testing.T) {
+	admin := newFakeAdmin(t, testToken)
+	expired, cancel := context.WithCancel(context.Background())
+	cancel()
+	for i := range 10 {
+		h := start(t, setup{admins: admin.srv.URL})
+		id := int64(i + 1)
+		h.mustTrigger(t, runReq(1, id, "demo_task", "", ""))
+		admin.awaitCallbacks(t, id)
+		eventually(t, 5*time.Second, "job idle", func() bool {
+			return h.call(t, "/idleBeat", testToken, map[string]int64{"jobId": 1}).Code == 200
+		})
+		if err := h.ex.Stop(expired); err != nil {
+			t.Fatalf("executor %d: Stop with nothing running = %v, want nil", i, err)
+		}
 	}
 }

@@ -21,7 +21,6 @@ import (
 	"gomicro/app/config"
 	"gomicro/app/db"
 	"gomicro/app/demo"
-	"gomicro/app/xxljob"
 )
 
 func TestRunRejectsBadConfig(t *testing.T) {
@@ -37,9 +36,14 @@ func TestRunRejectsBadConfig(t *testing.T) {
 		{"bad flag", []string{"-nope"}, nil},
 		{"bad admin url", []string{"-config", writeConfig(t, testConfig{admin: "ftp://admin"})}, nil},
 		{"bad wecom url", []string{"-config", writeConfig(t, testConfig{wecom: "ftp://wecom"})}, nil},
+		{"zero shutdown timeout", []string{"-config", writeConfig(t, testConfig{})}, []string{"APP_XXL_JOB_SHUTDOWN_TIMEOUT=0s"}},
+		{"sub-second shutdown timeout", []string{"-config", writeConfig(t, testConfig{})}, []string{"APP_XXL_JOB_SHUTDOWN_TIMEOUT=500ms"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := run(context.Background(), tc.args, tc.env, io.Discard, io.Discard)
+			// A config that passed would serve until ctx ends and return nil.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			err := run(ctx, tc.args, tc.env, io.Discard, io.Discard)
 			if !errors.Is(err, config.ErrInvalid) {
 				t.Fatalf("run = %v, want config.ErrInvalid (exit 2)", err)
 			}
@@ -240,11 +244,20 @@ func (r *running) next(t *testing.T, a *fakeAdmin, prefix string) string {
 	}
 }
 
+// javaCallback is one element of /api/callback with the names the Java
+// admin decodes (HandleCallbackParam).
+type javaCallback struct {
+	LogID      int64  `json:"logId"`
+	LogDateTim int64  `json:"logDateTim"`
+	HandleCode int    `json:"handleCode"`
+	HandleMsg  string `json:"handleMsg"`
+}
+
 // callback returns the single callback of the admin's next callback call.
-func (r *running) callback(t *testing.T, a *fakeAdmin) xxljob.Callback {
+func (r *running) callback(t *testing.T, a *fakeAdmin) javaCallback {
 	t.Helper()
 	ev := r.next(t, a, "/api/callback ")
-	var cbs []xxljob.Callback
+	var cbs []javaCallback
 	if err := json.Unmarshal([]byte(strings.TrimPrefix(ev, "/api/callback ")), &cbs); err != nil || len(cbs) != 1 {
 		t.Fatalf("callback call %s: want one callback (%v)", ev, err)
 	}
