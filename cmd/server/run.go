@@ -69,7 +69,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	defer closeNacos(ctx, nc)
+	defer closeNacos(context.WithoutCancel(ctx), nc, 5*time.Second)
 	cfg = store.Current()
 
 	dbs, err := db.NewRegistry(ctx, cfg)
@@ -131,11 +131,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		// Leave Nacos naming before draining, so callers stop being sent
 		// here; take at most a third of the drain time for it.
 		stopping: func(sctx context.Context) {
-			cctx, cancel := context.WithTimeout(sctx, min(5*time.Second, cfg.Server.ShutdownTimeout/3))
-			defer cancel()
-			if err := nc.Close(cctx); err != nil {
-				zerolog.Ctx(ctx).Warn().Err(err).Msg("nacos close")
-			}
+			closeNacos(sctx, nc, min(5*time.Second, cfg.Server.ShutdownTimeout/3))
 		},
 	})
 }
@@ -155,10 +151,11 @@ func flush(ctx context.Context, timeout time.Duration, alerter *wecom.Alerter, r
 	}
 }
 
-// closeNacos deregisters and stops the Nacos client within a few seconds;
-// it is idempotent, so both the shutdown path and the deferred cleanup call it.
-func closeNacos(ctx context.Context, nc *nacos.Client) {
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+// closeNacos deregisters and stops the Nacos client within limit (and
+// ctx); it is idempotent, so both the shutdown path and the deferred
+// cleanup call it.
+func closeNacos(ctx context.Context, nc *nacos.Client, limit time.Duration) {
+	cctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	if err := nc.Close(cctx); err != nil {
 		zerolog.Ctx(ctx).Warn().Err(err).Msg("nacos close")
