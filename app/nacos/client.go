@@ -68,6 +68,10 @@ type Client struct {
 // returns ErrDisabled). The SDK logs through the logger in ctx. Errors wrap
 // config.ErrInvalid for a bad nacos section, or report a cache or log dir
 // that cannot be created.
+//
+// The SDK has a single process-wide logger: every New with Nacos on
+// replaces it with one writing to the logger in ctx, so with several
+// Clients in one process the SDK's lines carry the last one's fields.
 func New(ctx context.Context, cfg config.Nacos, loader *config.Loader, store *config.Store) (*Client, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	c := &Client{ctx: ctx, cancel: cancel, cfg: cfg, loader: loader, store: store, now: time.Now, firstDone: make(chan struct{})}
