@@ -41,13 +41,14 @@ func (c *Client) Close(ctx context.Context) error {
 	reg, cl := c.reg, c.sdk
 	c.mu.Unlock()
 
+	// Cancel first: a registration still connecting sees it and gives up
+	// instead of registering after deregister has stopped waiting for it.
+	// deregister does not need the context, it uses the naming client.
+	c.cancel()
 	var errs []error
 	if reg != nil {
 		errs = append(errs, reg.deregister(ctx))
 	}
-	// Cancel only after deregistering: a registration still connecting
-	// checks the context and gives up instead of registering late.
-	c.cancel()
 	if cl != nil {
 		cl.CloseClient()
 	}
