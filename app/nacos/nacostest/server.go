@@ -50,6 +50,11 @@ type Server struct {
 	counts    map[string]int
 	lastReq   time.Time
 	nextReq   int
+	hold      map[Key]bool
+	held      map[Key][]chan struct{}
+
+	stopOnce sync.Once
+	stopped  chan struct{}
 }
 
 // conn is one client connection, keyed by its remote address: the SDK sends
@@ -76,6 +81,9 @@ func Start(addr string) (*Server, error) {
 		conns:     map[string]*conn{},
 		instances: map[string]Instance{},
 		counts:    map[string]int{},
+		hold:      map[Key]bool{},
+		held:      map[Key][]chan struct{}{},
+		stopped:   make(chan struct{}),
 	}
 	pb.RegisterRequestServer(s.gs, requestService{s: s})
 	pb.RegisterBiRequestStreamServer(s.gs, streamService{s: s})
@@ -91,7 +99,67 @@ func (s *Server) Port() int { return s.lis.Addr().(*net.TCPAddr).Port }
 
 // Stop closes the listener and every connection at once, as a crash or a
 // network cut would; ephemeral instances are dropped with their connections.
-func (s *Server) Stop() { s.gs.Stop() }
+func (s *Server) Stop() {
+	s.stopOnce.Do(func() { close(s.stopped) })
+	s.gs.Stop()
+}
+
+// HoldQueries makes every later query of k read the content when it
+// arrives and then wait, unanswered, until ReleaseNewest or ReleaseQueries
+// lets it go: how a test puts a slow answer on the wire in a chosen order.
+func (s *Server) HoldQueries(k Key) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hold[k] = true
+}
+
+// HeldQueries returns how many queries of k are waiting.
+func (s *Server) HeldQueries(k Key) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.held[k])
+}
+
+// ReleaseNewest answers the query of k that arrived last among those
+// waiting, and reports whether there was one.
+func (s *Server) ReleaseNewest(k Key) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q := s.held[k]
+	if len(q) == 0 {
+		return false
+	}
+	close(q[len(q)-1])
+	s.held[k] = q[:len(q)-1]
+	return true
+}
+
+// ReleaseQueries answers every waiting query of k and stops holding them.
+func (s *Server) ReleaseQueries(k Key) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ch := range s.held[k] {
+		close(ch)
+	}
+	delete(s.held, k)
+	delete(s.hold, k)
+}
+
+// wait blocks a query of k while queries of k are held.
+func (s *Server) wait(k Key) {
+	s.mu.Lock()
+	if !s.hold[k] {
+		s.mu.Unlock()
+		return
+	}
+	ch := make(chan struct{})
+	s.held[k] = append(s.held[k], ch)
+	s.mu.Unlock()
+	select {
+	case <-ch:
+	case <-s.stopped:
+	}
+}
 
 // SetConfig stores content and pushes a change notice to every connection
 // listening to the key, as a publish in the Nacos console does.

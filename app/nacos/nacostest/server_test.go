@@ -169,3 +169,42 @@ func TestHandleRejectsWhatItDoesNotKnow(t *testing.T) {
 		})
 	}
 }
+
+func TestHeldQueriesAnswerWithContentReadOnArrival(t *testing.T) {
+	s := start(t)
+	k := Key{Group: "G", DataID: "held.yaml"}
+	s.SetConfig(k, "v: old")
+	s.HoldQueries(k)
+	w := dial(t, s)
+
+	type answer struct{ Content string }
+	answers := make(chan string, 2)
+	ask := func() {
+		var q answer
+		w.call("ConfigQueryRequest", map[string]any{"dataId": k.DataID, "group": k.Group}, &q)
+		answers <- q.Content
+	}
+	go ask()
+	waitFor(t, "first query held", func() bool { return s.HeldQueries(k) == 1 })
+	s.SetConfig(k, "v: new")
+	go ask()
+	waitFor(t, "second query held", func() bool { return s.HeldQueries(k) == 2 })
+
+	if !s.ReleaseNewest(k) {
+		t.Fatal("ReleaseNewest found nothing held")
+	}
+	if got := <-answers; got != "v: new" {
+		t.Errorf("newest query answered %q, want the content when it arrived", got)
+	}
+	s.ReleaseQueries(k)
+	if got := <-answers; got != "v: old" {
+		t.Errorf("oldest query answered %q, want the content when it arrived", got)
+	}
+	var q answer
+	if w.call("ConfigQueryRequest", map[string]any{"dataId": k.DataID, "group": k.Group}, &q); q.Content != "v: new" {
+		t.Errorf("after ReleaseQueries got %q, want an immediate answer with the current content", q.Content)
+	}
+	if s.ReleaseNewest(k) {
+		t.Error("ReleaseNewest released something after ReleaseQueries")
+	}
+}

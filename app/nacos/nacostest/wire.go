@@ -140,6 +140,7 @@ func (s *Server) query(raw []byte) *pb.Payload {
 		return encode("ErrorResponse", response{ResultCode: codeFail, ErrorCode: 400, Message: err.Error()})
 	}
 	content, found := s.Config(req.key())
+	s.wait(req.key())
 	if !found {
 		return encode("ConfigQueryResponse", response{
 			ResultCode: codeFail, ErrorCode: codeNotFound, Message: "config data not exist", RequestID: req.RequestID,
