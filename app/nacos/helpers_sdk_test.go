@@ -85,9 +85,9 @@ func (e *env) nacosConfig(grpcPort int) config.Nacos {
 }
 
 // open starts a Client and closes it when the test ends.
-func (e *env) open(cfg config.Nacos) *nacos.Client {
+func (e *env) open(cfg config.Nacos, opts ...nacos.Option) *nacos.Client {
 	e.t.Helper()
-	c, err := nacos.New(e.ctx, cfg, e.loader, e.store)
+	c, err := nacos.New(e.ctx, cfg, e.loader, e.store, opts...)
 	if err != nil {
 		e.t.Fatalf("nacos.New: %v", err)
 	}
