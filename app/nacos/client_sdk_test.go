@@ -56,7 +56,11 @@ func TestInitialLoadThenPushWithinOneSecond(t *testing.T) {
 	if detail, err := c.Probe(e.ctx); err != nil || !strings.Contains(detail, "source=nacos") {
 		t.Errorf("Probe = %q, %v; want source=nacos and no error", detail, err)
 	}
-	<-changes // the initial load
+	select {
+	case <-changes: // the initial load
+	case <-time.After(5 * time.Second):
+		t.Fatal("no change reported for the initial load")
+	}
 	e.settle(fake)
 
 	pushed := time.Now()

@@ -21,7 +21,8 @@ import (
 )
 
 // localFile is the env file every test starts from: Nacos settings come
-// from the test, business defaults from here.
+// from the test (the password here only has to stay masked), business
+// defaults from here.
 const localFile = `
 app:
   name: svc-local
@@ -29,7 +30,11 @@ log:
   level: info
 database:
   password: local-db-pass
+nacos:
+  password: ` + localNacosPassword + `
 `
+
+const localNacosPassword = "nacos-pw-secret"
 
 // env is one test's world: a fake Nacos, temp dirs, a loader and a store.
 type env struct {
