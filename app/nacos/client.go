@@ -30,6 +30,10 @@ const (
 	// maxRetryDelay bounds the wait between background attempts while the
 	// config is not live, so a recovered Nacos is noticed within seconds.
 	maxRetryDelay = 10 * time.Second
+	// sdkRateLimited is in the error of a query the SDK's own rate limiter
+	// refused without asking Nacos; rateLimitWait is one token's refill.
+	sdkRateLimited = "ConfigQueryRequest is limited"
+	rateLimitWait  = 200 * time.Millisecond
 )
 
 // Client keeps the service's config in step with one Nacos dataId. Build it
@@ -223,29 +227,44 @@ func (c *Client) sdkClient() config_client.IConfigClient {
 }
 
 // fetch asks Nacos for the dataId, bounded by the timeout and ctx, because
-// the SDK call itself may block far longer.
+// the SDK call itself may block far longer. The SDK refuses more than five
+// queries per second per dataId process-wide (a token bucket refilling one
+// per 200 ms), and a push costs two, the SDK's and ours; a refused query is
+// asked again once a token is back, within the same bound.
 func (c *Client) fetch(ctx context.Context, cl config_client.IConfigClient) (string, error) {
 	type result struct {
 		content string
 		err     error
 	}
-	ch := make(chan result, 1)
-	go func() {
-		content, err := cl.GetConfig(vo.ConfigParam{DataId: c.cfg.DataID, Group: c.cfg.Group})
-		ch <- result{content, err}
-	}()
 	t := time.NewTimer(c.timeout)
 	defer t.Stop()
-	select {
-	case r := <-ch:
-		if r.err != nil {
+	for {
+		ch := make(chan result, 1)
+		go func() {
+			content, err := cl.GetConfig(vo.ConfigParam{DataId: c.cfg.DataID, Group: c.cfg.Group})
+			ch <- result{content, err}
+		}()
+		var r result
+		select {
+		case r = <-ch:
+		case <-t.C:
+			return "", fmt.Errorf("%w: get %s: no answer within %s", ErrUnavailable, c.cfg.DataID, c.timeout)
+		case <-ctx.Done():
+			return "", fmt.Errorf("%w: get %s: %w", ErrUnavailable, c.cfg.DataID, ctx.Err())
+		}
+		if r.err == nil {
+			return r.content, nil
+		}
+		if !strings.Contains(r.err.Error(), sdkRateLimited) {
 			return "", fmt.Errorf("%w: get %s: %w", ErrUnavailable, c.cfg.DataID, r.err)
 		}
-		return r.content, nil
-	case <-t.C:
-		return "", fmt.Errorf("%w: get %s: no answer within %s", ErrUnavailable, c.cfg.DataID, c.timeout)
-	case <-ctx.Done():
-		return "", fmt.Errorf("%w: get %s: %w", ErrUnavailable, c.cfg.DataID, ctx.Err())
+		select {
+		case <-time.After(rateLimitWait):
+		case <-t.C:
+			return "", fmt.Errorf("%w: get %s: %w", ErrUnavailable, c.cfg.DataID, r.err)
+		case <-ctx.Done():
+			return "", fmt.Errorf("%w: get %s: %w", ErrUnavailable, c.cfg.DataID, ctx.Err())
+		}
 	}
 }
 

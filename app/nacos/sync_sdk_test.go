@@ -136,3 +136,23 @@ func TestContactCheckRepairsLostPush(t *testing.T) {
 		t.Errorf("log.level = %q, want B's error kept", e.store.Current().Log.Level)
 	}
 }
+
+// The SDK refuses a sixth query within a second on its own; a push and a
+// few refreshes from ops must not see that as Nacos being unavailable.
+func TestRefreshesInQuickSuccessionAreNotRateLimited(t *testing.T) {
+	e := newEnv(t)
+	fake := startFake(t, "127.0.0.1:0")
+	fake.SetConfig(e.key, remoteA)
+	c := e.open(e.nacosConfig(fake.Port()))
+	e.settle(fake)
+
+	fake.SetConfig(e.key, remoteB)
+	for i := range 8 {
+		if _, err := c.Refresh(e.ctx); err != nil {
+			t.Fatalf("Refresh %d: %v", i+1, err)
+		}
+	}
+	if lvl := e.store.Current().Log.Level; lvl != "error" {
+		t.Errorf("log.level = %q, want B's error", lvl)
+	}
+}
