@@ -65,6 +65,7 @@ type conn struct {
 	sendMu  sync.Mutex
 	stream  pb.BiRequestStream_RequestBiStreamServer
 	listens map[Key]bool
+	md5s    map[Key]string // md5 the client sent in its last listen
 }
 
 // Start listens on addr ("127.0.0.1:0" for any free port) and serves until
@@ -204,6 +205,21 @@ func (s *Server) Listening(k Key) int {
 	return len(s.listenersLocked(k))
 }
 
+// InSync reports whether a connection listens to k and its last listen
+// request carried the md5 of k's current content: the client holds what
+// the server holds and has said so.
+func (s *Server) InSync(k Key) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	want := MD5(s.configs[k])
+	for _, c := range s.listenersLocked(k) {
+		if c.md5s[k] == want {
+			return true
+		}
+	}
+	return false
+}
+
 // Instances returns the registered instances of service in group.
 func (s *Server) Instances(service, group string) []Instance {
 	s.mu.Lock()
@@ -253,7 +269,7 @@ func (s *Server) connFor(ctx context.Context) *conn {
 	defer s.mu.Unlock()
 	c, ok := s.conns[id]
 	if !ok {
-		c = &conn{id: id, listens: map[Key]bool{}}
+		c = &conn{id: id, listens: map[Key]bool{}, md5s: map[Key]string{}}
 		s.conns[id] = c
 	}
 	return c

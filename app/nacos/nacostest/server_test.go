@@ -114,6 +114,9 @@ func TestConfigQueryListenAndPush(t *testing.T) {
 		t.Fatalf("listen with stale md5 = %s %+v, want the key back with its tenant", typ, l)
 	}
 	waitFor(t, "listening", func() bool { return s.Listening(k) == 1 })
+	if s.InSync(k) {
+		t.Error("InSync after a listen with a stale md5")
+	}
 
 	s.SetConfig(k, "a: 2")
 	p, err := w.stream.Recv()
@@ -129,6 +132,13 @@ func TestConfigQueryListenAndPush(t *testing.T) {
 	listen["configListenContexts"] = []map[string]any{{"dataId": k.DataID, "group": k.Group, "tenant": k.Tenant, "md5": MD5("a: 2")}}
 	if w.call("ConfigBatchListenRequest", listen, &l); len(l.ChangedConfigs) != 0 {
 		t.Errorf("listen with current md5 reported %+v", l.ChangedConfigs)
+	}
+	if !s.InSync(k) {
+		t.Error("not InSync after a listen with the current md5")
+	}
+	s.SetConfigSilently(k, "a: 3")
+	if s.InSync(k) {
+		t.Error("InSync after the content changed")
 	}
 }
 

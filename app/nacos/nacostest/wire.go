@@ -184,15 +184,17 @@ func (s *Server) listen(connID string, raw []byte) *pb.Payload {
 	s.mu.Lock()
 	c, known := s.conns[connID]
 	if !known {
-		c = &conn{id: connID, listens: map[Key]bool{}}
+		c = &conn{id: connID, listens: map[Key]bool{}, md5s: map[Key]string{}}
 		s.conns[connID] = c
 	}
 	for _, lc := range req.Contexts {
 		k := lc.key()
 		if req.Listen {
 			c.listens[k] = true
+			c.md5s[k] = lc.MD5
 		} else {
 			delete(c.listens, k)
+			delete(c.md5s, k)
 		}
 		if MD5(s.configs[k]) != lc.MD5 {
 			changed = append(changed, configContext{Group: lc.Group, DataID: lc.DataID, Tenant: lc.Tenant})
