@@ -52,6 +52,8 @@ type Server struct {
 	nextReq   int
 	hold      map[Key]bool
 	held      map[Key][]chan struct{}
+	holdInst  bool
+	heldInst  []chan struct{}
 
 	stopOnce sync.Once
 	stopped  chan struct{}
@@ -144,6 +146,49 @@ func (s *Server) ReleaseQueries(k Key) {
 	}
 	delete(s.held, k)
 	delete(s.hold, k)
+}
+
+// HoldInstanceRequests makes every later register or deregister request
+// wait, unanswered and not yet applied, until ReleaseInstanceRequests.
+func (s *Server) HoldInstanceRequests() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.holdInst = true
+}
+
+// HeldInstanceRequests returns how many register or deregister requests
+// are waiting.
+func (s *Server) HeldInstanceRequests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.heldInst)
+}
+
+// ReleaseInstanceRequests applies and answers the waiting register and
+// deregister requests and stops holding them.
+func (s *Server) ReleaseInstanceRequests() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ch := range s.heldInst {
+		close(ch)
+	}
+	s.heldInst, s.holdInst = nil, false
+}
+
+// waitInstance blocks an instance request while they are held.
+func (s *Server) waitInstance() {
+	s.mu.Lock()
+	if !s.holdInst {
+		s.mu.Unlock()
+		return
+	}
+	ch := make(chan struct{})
+	s.heldInst = append(s.heldInst, ch)
+	s.mu.Unlock()
+	select {
+	case <-ch:
+	case <-s.stopped:
+	}
 }
 
 // wait blocks a query of k while queries of k are held.

@@ -156,6 +156,27 @@ func TestInstancesAreEphemeral(t *testing.T) {
 	if in := s.Instances("svc", "G"); len(in) != 1 || in[0].IP != "10.0.0.1" || in[0].Port != 8000 {
 		t.Fatalf("instances = %+v", in)
 	}
+	s.HoldInstanceRequests()
+	done := make(chan error, 1)
+	go func() {
+		dereg := map[string]any{"namespace": "public", "serviceName": "svc", "groupName": "G", "type": "deregisterInstance",
+			"instance": map[string]any{"ip": "10.0.0.2", "port": 8000, "ephemeral": true}}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, err := w.req.Request(ctx, encode("InstanceRequest", dereg))
+		done <- err
+	}()
+	waitFor(t, "deregister held", func() bool { return s.HeldInstanceRequests() == 1 })
+	if n := s.Requests("InstanceRequest/deregisterInstance"); n != 0 {
+		t.Errorf("held deregister applied already (%d)", n)
+	}
+	s.ReleaseInstanceRequests()
+	if err := <-done; err != nil {
+		t.Fatalf("held deregister: %v", err)
+	}
+	if n := s.Requests("InstanceRequest/deregisterInstance"); n != 1 {
+		t.Errorf("released deregister applied %d times, want 1", n)
+	}
 	waitFor(t, "stream open", func() bool { return s.Requests("ConnectionSetupRequest") == 1 })
 	_ = w.conn.Close()
 	waitFor(t, "instance dropped with its connection", func() bool { return len(s.Instances("svc", "G")) == 0 })

@@ -212,6 +212,7 @@ func (s *Server) instance(connID string, raw []byte) *pb.Payload {
 	if err := json.Unmarshal(raw, &req); err != nil {
 		return encode("ErrorResponse", response{ResultCode: codeFail, ErrorCode: 400, Message: err.Error()})
 	}
+	s.waitInstance()
 	id := req.Namespace + "@@" + req.GroupName + "@@" + req.ServiceName + "@@" + net.JoinHostPort(req.Instance.IP, strconv.Itoa(req.Instance.Port))
 	s.mu.Lock()
 	defer s.mu.Unlock()
