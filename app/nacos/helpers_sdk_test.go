@@ -109,8 +109,8 @@ func (e *env) open(cfg config.Nacos, opts ...nacos.Option) *nacos.Client {
 // settle waits until the client listens on fake and has finished its first
 // sync. The SDK starts listening with an empty md5, so the server reports
 // the dataId as changed; the SDK queries it, calls the listener (whose
-// fetch is the second "applied" line), and listens once more with the
-// current md5 (InSync). A change made before that is over races with the
+// fetch the sync loop logs as a second "applied" or "unchanged" line), and
+// listens once more with the current md5 (InSync). A change made before that is over races with the
 // SDK's catch-up instead of testing push or refresh: while the SDK digests
 // a listen reply it can overwrite the mark a concurrent push set (a lost
 // update inside the SDK, repaired only by a later contact check). The
@@ -119,7 +119,8 @@ func (e *env) open(cfg config.Nacos, opts ...nacos.Option) *nacos.Client {
 func (e *env) settle(fake *nacostest.Server) {
 	e.t.Helper()
 	eventually(e.t, 10*time.Second, "client listens and synced", func() bool {
-		return fake.InSync(e.key) && strings.Count(e.logs.String(), "nacos config applied") >= 2 &&
+		logs := e.logs.String()
+		return fake.InSync(e.key) && strings.Count(logs, "nacos config applied")+strings.Count(logs, "nacos config unchanged") >= 2 &&
 			fake.Quiet(50*time.Millisecond)
 	})
 }

@@ -117,9 +117,12 @@ func (c *Client) syncLoop(cl config_client.IConfigClient, first func()) {
 			}
 			reachable = true
 			sum := md5Hex(content)
-			// A check only applies what differs, and does not repeat the
-			// refusal of content already refused.
-			if via == "check" && len(waiters) == 0 && (sum == refusedMD5 || c.live.Load() && sum == c.store.Meta().MD5) {
+			// Unless a Refresh waits for the answer, apply only what differs
+			// from the config in force, and do not repeat the refusal of
+			// content refused last (the SDK's first sync, and every check,
+			// would otherwise log it again).
+			if len(waiters) == 0 && (sum == refusedMD5 || c.live.Load() && sum == c.store.Meta().MD5) {
+				log.Debug().Str("via", via).Str("md5", sum).Msg("nacos config unchanged")
 				break
 			}
 			res.change, res.err = c.apply(c.ctx, content, via)

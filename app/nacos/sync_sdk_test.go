@@ -156,3 +156,26 @@ func TestRefreshesInQuickSuccessionAreNotRateLimited(t *testing.T) {
 		t.Errorf("log.level = %q, want B's error", lvl)
 	}
 }
+
+// Content refused at start leaves the local config in force; the checks
+// neither repeat the refusal nor stop asking, so a fix made in Nacos is
+// picked up even when its push is lost.
+func TestRefusedAtStartIsCheckedQuietlyUntilFixed(t *testing.T) {
+	e := newEnv(t)
+	fake := startFake(t, "127.0.0.1:0")
+	fake.SetConfig(e.key, "log:\n  level: loud\n")
+	c := e.open(e.nacosConfig(fake.Port()), nacos.WithContactCheck(200*time.Millisecond))
+	if st := c.Status(); st.Source != config.SourceLocal || !st.Degraded() {
+		t.Fatalf("status = %+v, want degraded local config", st)
+	}
+	checks := fake.Requests("ConfigQueryRequest")
+	eventually(t, 5*time.Second, "three more checks", func() bool { return fake.Requests("ConfigQueryRequest") >= checks+3 })
+	if n := strings.Count(e.logs.String(), "nacos config refused"); n != 1 {
+		t.Errorf("refusal logged %d times, want once", n)
+	}
+
+	fake.SetConfigSilently(e.key, remoteA)
+	eventually(t, 5*time.Second, "the fixed content live", func() bool {
+		return c.Status().Source == config.SourceNacos && e.store.Current().Log.Level == "warn"
+	})
+}
