@@ -70,7 +70,7 @@ func (c *Client) syncLoop(cl config_client.IConfigClient, first func()) {
 	defer timer.Stop()
 	retry := time.Second
 	reachable := true
-	var refusedMD5 string // content refused last; checks do not refuse it again
+	var refusedMD5 string // content refused last; only a Refresh refuses it again
 	for {
 		var waiters []chan syncResult
 		var via string
@@ -122,6 +122,9 @@ func (c *Client) syncLoop(cl config_client.IConfigClient, first func()) {
 			// content refused last (the SDK's first sync, and every check,
 			// would otherwise log it again).
 			if len(waiters) == 0 && (sum == refusedMD5 || c.live.Load() && sum == c.store.Meta().MD5) {
+				if sum != refusedMD5 {
+					refusedMD5 = "" // back to good content: a new refusal of the old is news
+				}
 				log.Debug().Str("via", via).Str("md5", sum).Msg("nacos config unchanged")
 				break
 			}

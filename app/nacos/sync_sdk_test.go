@@ -135,6 +135,15 @@ func TestContactCheckRepairsLostPush(t *testing.T) {
 	if e.store.Current().Log.Level != "error" {
 		t.Errorf("log.level = %q, want B's error kept", e.store.Current().Log.Level)
 	}
+
+	// Back to B, then the bad content again: that is a new refusal.
+	fake.SetConfigSilently(e.key, remoteB)
+	checks = fake.Requests("ConfigQueryRequest")
+	eventually(t, 5*time.Second, "a check sees B", func() bool { return fake.Requests("ConfigQueryRequest") >= checks+2 })
+	fake.SetConfigSilently(e.key, "log:\n  level: loud\n")
+	eventually(t, 5*time.Second, "the second refusal logged", func() bool {
+		return strings.Count(e.logs.String(), "nacos config refused") == 2
+	})
 }
 
 // The SDK refuses a sixth query within a second on its own; a push and a
