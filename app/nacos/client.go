@@ -30,6 +30,10 @@ const (
 	// maxRetryDelay bounds the wait between background attempts while the
 	// config is not live, so a recovered Nacos is noticed within seconds.
 	maxRetryDelay = 10 * time.Second
+	// sdkRateLimited is in the error of a query the SDK's own rate limiter
+	// refused without asking Nacos; rateLimitWait is one token's refill.
+	sdkRateLimited = "ConfigQueryRequest is limited"
+	rateLimitWait  = 200 * time.Millisecond
 )
 
 // Client keeps the service's config in step with one Nacos dataId. Build it
@@ -52,6 +56,13 @@ type Client struct {
 	firstDone chan struct{}
 	wg        sync.WaitGroup
 
+	// The sync loop is the one goroutine that fetches and applies; pushes
+	// kick it, Refresh sends it a reply channel.
+	kick         chan struct{}
+	reqs         chan chan syncResult
+	contactEvery time.Duration
+	lastContact  atomic.Int64 // unix nanos of the last answer from Nacos
+
 	mu     sync.Mutex // guards the fields below
 	sdk    config_client.IConfigClient
 	reg    *registration
@@ -64,13 +75,26 @@ type Client struct {
 // that, or when Nacos answers with an error or content that does not
 // validate, it starts from the last-good snapshot under nacos.cache_dir, or
 // else keeps the local config already in store, and keeps trying in the
-// background. An empty nacos.host returns a Client that is off (Refresh
+// background. While live it asks Nacos for the dataId every 30 s (see
+// WithContactCheck), so a lost connection shows as degraded and a lost push
+// is repaired. An empty nacos.host returns a Client that is off (Refresh
 // returns ErrDisabled). The SDK logs through the logger in ctx. Errors wrap
 // config.ErrInvalid for a bad nacos section, or report a cache or log dir
 // that cannot be created.
-func New(ctx context.Context, cfg config.Nacos, loader *config.Loader, store *config.Store) (*Client, error) {
+//
+// The SDK has a single process-wide logger: every New with Nacos on
+// replaces it with one writing to the logger in ctx, so with several
+// Clients in one process the SDK's lines carry the last one's fields.
+func New(ctx context.Context, cfg config.Nacos, loader *config.Loader, store *config.Store, opts ...Option) (*Client, error) {
 	ctx, cancel := context.WithCancel(ctx)
-	c := &Client{ctx: ctx, cancel: cancel, cfg: cfg, loader: loader, store: store, now: time.Now, firstDone: make(chan struct{})}
+	c := &Client{
+		ctx: ctx, cancel: cancel, cfg: cfg, loader: loader, store: store, now: time.Now,
+		firstDone: make(chan struct{}), kick: make(chan struct{}, 1), reqs: make(chan chan syncResult),
+		contactEvery: defaultContactEvery,
+	}
+	for _, o := range opts {
+		o(c)
+	}
 	if strings.TrimSpace(cfg.Host) == "" {
 		zerolog.Ctx(ctx).Info().Msg("nacos is off (nacos.host is empty); config is local")
 		return c, nil
@@ -133,8 +157,8 @@ func (c *Client) awaitFirst() {
 	}
 }
 
-// run creates the SDK client, listens to the dataId, fetches it once and
-// then keeps fetching with backoff until the config in force is live.
+// run creates the SDK client, listens to the dataId and hands over to the
+// sync loop, which makes the first fetch.
 func (c *Client) run() {
 	defer c.wg.Done()
 	log := zerolog.Ctx(c.ctx)
@@ -146,24 +170,9 @@ func (c *Client) run() {
 		return
 	}
 	if err := cl.ListenConfig(vo.ConfigParam{DataId: c.cfg.DataID, Group: c.cfg.Group, OnChange: c.onChange}); err != nil {
-		log.Error().Err(err).Msg("nacos listen failed; changes are picked up by refresh only")
+		log.Error().Err(err).Msg("nacos listen failed; changes are picked up by the contact check and refresh")
 	}
-	delay := time.Second
-	for {
-		_, err := c.refresh(c.ctx, cl, "start")
-		first()
-		// Refused content needs a fix in Nacos, which the listener will
-		// deliver; asking again would only repeat the refusal.
-		if err == nil || c.live.Load() || errors.Is(err, ErrRefused) {
-			return
-		}
-		select {
-		case <-c.ctx.Done():
-			return
-		case <-time.After(delay):
-		}
-		delay = min(delay*2, maxRetryDelay)
-	}
+	c.syncLoop(cl, first)
 }
 
 // newConfigClient builds the SDK config client and hands it to Close; when
@@ -218,68 +227,45 @@ func (c *Client) sdkClient() config_client.IConfigClient {
 }
 
 // fetch asks Nacos for the dataId, bounded by the timeout and ctx, because
-// the SDK call itself may block far longer.
+// the SDK call itself may block far longer. The SDK refuses more than five
+// queries per second per dataId process-wide (a token bucket refilling one
+// per 200 ms), and a push costs two, the SDK's and ours; a refused query is
+// asked again once a token is back, within the same bound.
 func (c *Client) fetch(ctx context.Context, cl config_client.IConfigClient) (string, error) {
 	type result struct {
 		content string
 		err     error
 	}
-	ch := make(chan result, 1)
-	go func() {
-		content, err := cl.GetConfig(vo.ConfigParam{DataId: c.cfg.DataID, Group: c.cfg.Group})
-		ch <- result{content, err}
-	}()
 	t := time.NewTimer(c.timeout)
 	defer t.Stop()
-	select {
-	case r := <-ch:
-		if r.err != nil {
+	for {
+		ch := make(chan result, 1)
+		go func() {
+			content, err := cl.GetConfig(vo.ConfigParam{DataId: c.cfg.DataID, Group: c.cfg.Group})
+			ch <- result{content, err}
+		}()
+		var r result
+		select {
+		case r = <-ch:
+		case <-t.C:
+			return "", fmt.Errorf("%w: get %s: no answer within %s", ErrUnavailable, c.cfg.DataID, c.timeout)
+		case <-ctx.Done():
+			return "", fmt.Errorf("%w: get %s: %w", ErrUnavailable, c.cfg.DataID, ctx.Err())
+		}
+		if r.err == nil {
+			return r.content, nil
+		}
+		if !strings.Contains(r.err.Error(), sdkRateLimited) {
 			return "", fmt.Errorf("%w: get %s: %w", ErrUnavailable, c.cfg.DataID, r.err)
 		}
-		return r.content, nil
-	case <-t.C:
-		return "", fmt.Errorf("%w: get %s: no answer within %s", ErrUnavailable, c.cfg.DataID, c.timeout)
-	case <-ctx.Done():
-		return "", fmt.Errorf("%w: get %s: %w", ErrUnavailable, c.cfg.DataID, ctx.Err())
+		select {
+		case <-time.After(rateLimitWait):
+		case <-t.C:
+			return "", fmt.Errorf("%w: get %s: %w", ErrUnavailable, c.cfg.DataID, r.err)
+		case <-ctx.Done():
+			return "", fmt.Errorf("%w: get %s: %w", ErrUnavailable, c.cfg.DataID, ctx.Err())
+		}
 	}
-}
-
-// refresh fetches the dataId and applies it.
-func (c *Client) refresh(ctx context.Context, cl config_client.IConfigClient, via string) (config.Change, error) {
-	content, err := c.fetch(ctx, cl)
-	if err != nil {
-		zerolog.Ctx(ctx).Warn().Err(err).Str("via", via).Msg("nacos fetch failed")
-		return config.Change{}, err
-	}
-	return c.apply(ctx, content, via)
-}
-
-// onChange is the SDK's listener. The SDK calls it on a new goroutine per
-// change and apply serialises them. Two pushes of the same dataId arrive a
-// network round trip apart (each is followed by a query), so their
-// goroutines do not overtake each other in practice; a Refresh repairs the
-// order should they ever do.
-func (c *Client) onChange(_, _, _, content string) {
-	if c.ctx.Err() != nil {
-		return
-	}
-	_, _ = c.apply(c.ctx, content, "push")
-}
-
-// Refresh fetches the dataId now and applies it as a push would be applied,
-// returning what changed. It is what POST /nacos/refresh and the
-// refresh_nacos_config_task job call. Errors: ErrDisabled when Nacos is
-// off, ErrUnavailable when Nacos does not answer in time, ErrRefused (with
-// the reason) when the content does not parse or validate.
-func (c *Client) Refresh(ctx context.Context) (config.Change, error) {
-	if !c.Enabled() {
-		return config.Change{}, ErrDisabled
-	}
-	cl := c.sdkClient()
-	if cl == nil {
-		return config.Change{}, fmt.Errorf("%w: client still connecting", ErrUnavailable)
-	}
-	return c.refresh(ctx, cl, "refresh")
 }
 
 // Enabled reports whether Nacos is configured (nacos.host not empty).

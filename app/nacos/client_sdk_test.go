@@ -56,7 +56,11 @@ func TestInitialLoadThenPushWithinOneSecond(t *testing.T) {
 	if detail, err := c.Probe(e.ctx); err != nil || !strings.Contains(detail, "source=nacos") {
 		t.Errorf("Probe = %q, %v; want source=nacos and no error", detail, err)
 	}
-	<-changes // the initial load
+	select {
+	case <-changes: // the initial load
+	case <-time.After(5 * time.Second):
+		t.Fatal("no change reported for the initial load")
+	}
 	e.settle(fake)
 
 	pushed := time.Now()
@@ -383,4 +387,38 @@ func TestRegistersOnceNacosComesUp(t *testing.T) {
 		t.Error("no deregister request on Close")
 	}
 	eventually(t, 5*time.Second, "no instance after Close", func() bool { return len(fake.Instances(inst.Service, e.key.Group)) == 0 })
+}
+
+// Close may stop waiting for a registration still under way; the instance
+// must not stay behind once that registration completes.
+func TestCloseThatStopsWaitingLeavesNoInstance(t *testing.T) {
+	e := newEnv(t)
+	fake := startFake(t, "127.0.0.1:0")
+	fake.SetConfig(e.key, remoteA)
+	cfg := e.nacosConfig(fake.Port())
+	cfg.Register = true
+	c, err := nacos.New(e.ctx, cfg, e.loader, e.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close(context.Background()) })
+	fake.HoldInstanceRequests()
+	t.Cleanup(fake.ReleaseInstanceRequests)
+	inst, err := c.RegisterInstance(e.ctx, 18082)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "register request waits at the server", func() bool { return fake.HeldInstanceRequests() > 0 })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if err := c.Close(ctx); err == nil {
+		t.Fatal("Close = nil while the registration was still under way, want an error saying so")
+	}
+	fake.ReleaseInstanceRequests() // the registration lands after Close gave up
+	eventually(t, 10*time.Second, "the late registration undone", func() bool {
+		return fake.Requests("InstanceRequest/registerInstance") > 0 &&
+			fake.Requests("InstanceRequest/deregisterInstance") > 0 &&
+			len(fake.Instances(inst.Service, e.key.Group)) == 0
+	})
 }

@@ -21,9 +21,10 @@ func NewController(c *Client) *Controller { return &Controller{client: c} }
 // ConfigView is the effective config as ops see it.
 type ConfigView struct {
 	Source      string         `json:"source" enum:"nacos,snapshot,local" doc:"Where the config in force came from: nacos (live), snapshot (our last-good copy on disk, Nacos unreachable) or local (file and env only)"`
-	Degraded    bool           `json:"degraded" doc:"Nacos is on but the config in force did not come from it"`
+	Degraded    bool           `json:"degraded" doc:"Nacos is on but the config in force did not come from it, or Nacos has stopped answering so it may be stale"`
 	MD5         string         `json:"md5" doc:"md5 of the Nacos content the config was built from; empty for local"`
 	RefreshedAt time.Time      `json:"refreshed_at" doc:"When the config in force was last fetched (for a snapshot: when it was saved)"`
+	LastContact time.Time      `json:"last_contact" doc:"When Nacos last answered; zero if it never did"`
 	Config      map[string]any `json:"config" doc:"Effective config with every secret masked"`
 }
 
@@ -63,7 +64,7 @@ func (c *Controller) Register(api huma.API) {
 func (c *Controller) getConfig(_ context.Context, _ *struct{}) (*configOutput, error) {
 	st := c.client.Status()
 	return &configOutput{Body: ConfigView{
-		Source: st.Source, Degraded: st.Degraded(), MD5: st.MD5, RefreshedAt: st.RefreshedAt,
+		Source: st.Source, Degraded: st.Degraded(), MD5: st.MD5, RefreshedAt: st.RefreshedAt, LastContact: st.LastContact,
 		Config: c.client.store.Current().Masked(),
 	}}, nil
 }

@@ -32,7 +32,9 @@ wechat:
       template: "{0}"
 `
 
-var secretValues = []string{"tok-AAAA-secret", "s3cr3t-db-A", "dsn-pass-secret", "xxl-token-secret", "robot-key-secret"}
+// secretValues are the real values of every secret the service holds: those
+// above from Nacos, and nacos.password from the local file (localFile).
+var secretValues = []string{"tok-AAAA-secret", "s3cr3t-db-A", "dsn-pass-secret", "xxl-token-secret", "robot-key-secret", localNacosPassword}
 
 func TestControllerShowsMaskedConfigAndRefreshes(t *testing.T) {
 	e := newEnv(t)
@@ -79,6 +81,9 @@ func TestControllerShowsMaskedConfigAndRefreshes(t *testing.T) {
 	db, _ := view.Config["database"].(map[string]any)
 	if db["password"] != config.Mask {
 		t.Errorf("database.password shown as %v, want %s", db["password"], config.Mask)
+	}
+	if nc, _ := view.Config["nacos"].(map[string]any); nc["password"] != config.Mask {
+		t.Errorf("nacos.password shown as %v, want %s", nc["password"], config.Mask)
 	}
 
 	fake.SetConfigSilently(e.key, strings.Replace(secretRemote, "level: warn", "level: error", 1))

@@ -4,5 +4,8 @@
 // then to local defaults), follows pushed changes, refreshes on demand, and
 // registers the server as an ephemeral instance. Every change is parsed and
 // validated by config.Loader and swapped into config.Store; a change that
-// fails is refused and the last good config stays.
+// fails is refused and the last good config stays. One goroutine fetches
+// and applies, for pushes, refreshes and a periodic contact check alike, so
+// an older answer never overwrites a newer one, and config from a Nacos
+// that stopped answering shows as degraded.
 package nacos

@@ -1,6 +1,7 @@
 package nacos
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -33,15 +34,36 @@ func parseHosts(list string, grpcPort int) ([]server, error) {
 		}
 		s, err := parseHost(part)
 		if err != nil {
-			return nil, fmt.Errorf("%w: nacos.host %q: %w", config.ErrInvalid, part, err)
+			return nil, fmt.Errorf("%w: nacos.host %q: %w", config.ErrInvalid, withoutUserinfo(part), err)
 		}
 		s.GRPCPort = grpcPort
 		out = append(out, s)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%w: nacos.host %q: no address", config.ErrInvalid, list)
+		return nil, fmt.Errorf("%w: nacos.host %q: no address", config.ErrInvalid, withoutUserinfo(list))
 	}
 	return out, nil
+}
+
+// withoutUserinfo replaces any user:password@ in an address with ***@ so an
+// error quoting nacos.host never carries a credential to stderr or a log.
+// Nacos credentials belong in nacos.username and nacos.password.
+func withoutUserinfo(s string) string {
+	var b strings.Builder
+	for part := range strings.SplitSeq(s, ",") {
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		if at := strings.LastIndexByte(part, '@'); at >= 0 {
+			start := 0
+			if i := strings.Index(part, "://"); i >= 0 && i < at {
+				start = i + 3
+			}
+			part = part[:start] + "***" + part[at:]
+		}
+		b.WriteString(part)
+	}
+	return b.String()
 }
 
 func parseHost(s string) (server, error) {
@@ -51,6 +73,10 @@ func parseHost(s string) (server, error) {
 			return server{}, fmt.Errorf("scheme %q: want http or https", scheme)
 		}
 		s = s[i+3:]
+	}
+	if strings.Contains(s, "@") {
+		// Not quoted: what precedes the @ is likely a password.
+		return server{}, errors.New("user:password@ is not supported; set nacos.username and nacos.password")
 	}
 	if i := strings.IndexByte(s, '/'); i >= 0 {
 		s = s[:i]

@@ -3,6 +3,7 @@ package nacos
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"gomicro/app/config"
@@ -41,6 +42,28 @@ func TestParseHostsRejects(t *testing.T) {
 	}
 }
 
+func TestParseHostsErrorHidesUserinfo(t *testing.T) {
+	for _, in := range []string{
+		"http://user:pw-secret@nacos:8848",
+		"user:pw-secret@nacos:8848",
+		"a:1, https://u:pw-secret@b:2/nacos",
+		"http://u:pw@secret@nacos:99999",
+	} {
+		t.Run(in, func(t *testing.T) {
+			_, err := parseHosts(in, 0)
+			if !errors.Is(err, config.ErrInvalid) {
+				t.Fatalf("parseHosts(%q) = %v, want config.ErrInvalid", in, err)
+			}
+			if strings.Contains(err.Error(), "secret") {
+				t.Errorf("error quotes the password: %v", err)
+			}
+			if !strings.Contains(err.Error(), "***@") {
+				t.Errorf("error %v does not show where the userinfo was", err)
+			}
+		})
+	}
+}
+
 // FuzzParseHosts feeds nacos.host values from env or file: never a panic,
 // and anything accepted is usable as a server address.
 func FuzzParseHosts(f *testing.F) {
@@ -52,6 +75,11 @@ func FuzzParseHosts(f *testing.F) {
 		if err != nil {
 			if !errors.Is(err, config.ErrInvalid) {
 				t.Fatalf("error %v does not wrap ErrInvalid", err)
+			}
+			if at := strings.LastIndexByte(in, '@'); at > 0 && !strings.Contains(in[at:], ",") {
+				if cred := in[:at]; strings.Contains(cred, "pw") && strings.Contains(err.Error(), cred) {
+					t.Fatalf("error %v quotes the userinfo %q", err, cred)
+				}
 			}
 			return
 		}

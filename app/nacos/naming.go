@@ -22,12 +22,19 @@ type Instance struct {
 	Port    int
 }
 
-// registration owns the naming client of one registered instance.
+// registration owns the naming client of one registered instance. Whoever
+// finishes last between register and a deregister that gave up waiting
+// cleans up, decided under mu: register marks finished, deregister marks
+// abandoned.
 type registration struct {
 	inst Instance
-	done chan struct{} // closed once the naming client exists or failed
+	done chan struct{} // closed once register is over
 	mu   sync.Mutex
 	cl   naming_client.INamingClient
+	// finished: register is over, deregister owns cl. abandoned: deregister
+	// stopped waiting, register must undo its own work.
+	// sent: the register request went to the SDK.
+	finished, abandoned, sent bool
 }
 
 // RegisterInstance registers the server in Nacos naming as an ephemeral
@@ -78,19 +85,21 @@ func (c *Client) register(ctx context.Context, r *registration) {
 	defer c.wg.Done()
 	defer close(r.done)
 	log := zerolog.Ctx(ctx).With().Str("service", r.inst.Service).Str("ip", r.inst.IP).Int("port", r.inst.Port).Logger()
+	defer r.finish(log)
 	cl, err := clients.NewNamingClient(c.sdkParam())
 	if err != nil {
 		log.Error().Err(err).Msg("nacos naming client cannot be created; instance not registered")
 		return
 	}
+	r.mu.Lock()
+	r.cl = cl
+	r.mu.Unlock()
 	if c.ctx.Err() != nil {
-		// Close gave up waiting for us; registering now would leave an
-		// instance behind that nobody deregisters.
-		cl.CloseClient()
+		// Close has begun; registering now would only race with it.
 		return
 	}
 	r.mu.Lock()
-	r.cl = cl
+	r.sent = true
 	r.mu.Unlock()
 	// The SDK keeps the instance for redo before it sends the request, so
 	// a failure here is repaired on the next (re)connect.
@@ -105,15 +114,48 @@ func (c *Client) register(ctx context.Context, r *registration) {
 	log.Info().Msg("registered in nacos")
 }
 
+// finish ends register: it hands the naming client to deregister, or, when
+// deregister already gave up waiting, deregisters and closes it itself so
+// no instance outlives Close. Closing the client would drop an ephemeral
+// instance too, but only once Nacos notices the connection is gone.
+func (r *registration) finish(log zerolog.Logger) {
+	r.mu.Lock()
+	r.finished = true
+	abandoned, sent, cl := r.abandoned, r.sent, r.cl
+	r.mu.Unlock()
+	if !abandoned || cl == nil {
+		return
+	}
+	defer cl.CloseClient()
+	if !sent {
+		return
+	}
+	if _, err := cl.DeregisterInstance(r.deregisterParam()); err != nil {
+		log.Warn().Err(err).Msg("nacos deregister after close failed; the instance goes with the connection")
+	}
+}
+
+func (r *registration) deregisterParam() vo.DeregisterInstanceParam {
+	return vo.DeregisterInstanceParam{
+		Ip: r.inst.IP, Port: uint64(r.inst.Port), ServiceName: r.inst.Service, GroupName: r.inst.Group, Ephemeral: true,
+	}
+}
+
 // deregister removes the instance, bounded by ctx, and closes the naming
 // client.
 func (r *registration) deregister(ctx context.Context) error {
 	select {
 	case <-r.done:
 	case <-ctx.Done():
-		return fmt.Errorf("deregister from nacos: naming client still connecting: %w", ctx.Err())
 	}
 	r.mu.Lock()
+	if !r.finished {
+		// register is still connecting or registering; it deregisters
+		// and closes its client itself when it is done.
+		r.abandoned = true
+		r.mu.Unlock()
+		return fmt.Errorf("deregister from nacos: naming client still connecting: %w", ctx.Err())
+	}
 	cl := r.cl
 	r.mu.Unlock()
 	if cl == nil {
@@ -122,9 +164,7 @@ func (r *registration) deregister(ctx context.Context) error {
 	defer cl.CloseClient()
 	errc := make(chan error, 1)
 	go func() {
-		_, err := cl.DeregisterInstance(vo.DeregisterInstanceParam{
-			Ip: r.inst.IP, Port: uint64(r.inst.Port), ServiceName: r.inst.Service, GroupName: r.inst.Group, Ephemeral: true,
-		})
+		_, err := cl.DeregisterInstance(r.deregisterParam())
 		errc <- err
 	}()
 	select {

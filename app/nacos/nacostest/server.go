@@ -50,6 +50,13 @@ type Server struct {
 	counts    map[string]int
 	lastReq   time.Time
 	nextReq   int
+	hold      map[Key]bool
+	held      map[Key][]chan struct{}
+	holdInst  bool
+	heldInst  []chan struct{}
+
+	stopOnce sync.Once
+	stopped  chan struct{}
 }
 
 // conn is one client connection, keyed by its remote address: the SDK sends
@@ -60,6 +67,7 @@ type conn struct {
 	sendMu  sync.Mutex
 	stream  pb.BiRequestStream_RequestBiStreamServer
 	listens map[Key]bool
+	md5s    map[Key]string // md5 the client sent in its last listen
 }
 
 // Start listens on addr ("127.0.0.1:0" for any free port) and serves until
@@ -76,6 +84,9 @@ func Start(addr string) (*Server, error) {
 		conns:     map[string]*conn{},
 		instances: map[string]Instance{},
 		counts:    map[string]int{},
+		hold:      map[Key]bool{},
+		held:      map[Key][]chan struct{}{},
+		stopped:   make(chan struct{}),
 	}
 	pb.RegisterRequestServer(s.gs, requestService{s: s})
 	pb.RegisterBiRequestStreamServer(s.gs, streamService{s: s})
@@ -91,7 +102,110 @@ func (s *Server) Port() int { return s.lis.Addr().(*net.TCPAddr).Port }
 
 // Stop closes the listener and every connection at once, as a crash or a
 // network cut would; ephemeral instances are dropped with their connections.
-func (s *Server) Stop() { s.gs.Stop() }
+func (s *Server) Stop() {
+	s.stopOnce.Do(func() { close(s.stopped) })
+	s.gs.Stop()
+}
+
+// HoldQueries makes every later query of k read the content when it
+// arrives and then wait, unanswered, until ReleaseNewest or ReleaseQueries
+// lets it go: how a test puts a slow answer on the wire in a chosen order.
+func (s *Server) HoldQueries(k Key) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hold[k] = true
+}
+
+// HeldQueries returns how many queries of k are waiting.
+func (s *Server) HeldQueries(k Key) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.held[k])
+}
+
+// ReleaseNewest answers the query of k that arrived last among those
+// waiting, and reports whether there was one.
+func (s *Server) ReleaseNewest(k Key) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q := s.held[k]
+	if len(q) == 0 {
+		return false
+	}
+	close(q[len(q)-1])
+	s.held[k] = q[:len(q)-1]
+	return true
+}
+
+// ReleaseQueries answers every waiting query of k and stops holding them.
+func (s *Server) ReleaseQueries(k Key) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ch := range s.held[k] {
+		close(ch)
+	}
+	delete(s.held, k)
+	delete(s.hold, k)
+}
+
+// HoldInstanceRequests makes every later register or deregister request
+// wait, unanswered and not yet applied, until ReleaseInstanceRequests.
+func (s *Server) HoldInstanceRequests() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.holdInst = true
+}
+
+// HeldInstanceRequests returns how many register or deregister requests
+// are waiting.
+func (s *Server) HeldInstanceRequests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.heldInst)
+}
+
+// ReleaseInstanceRequests applies and answers the waiting register and
+// deregister requests and stops holding them.
+func (s *Server) ReleaseInstanceRequests() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ch := range s.heldInst {
+		close(ch)
+	}
+	s.heldInst, s.holdInst = nil, false
+}
+
+// waitInstance blocks an instance request while they are held.
+func (s *Server) waitInstance() {
+	s.mu.Lock()
+	if !s.holdInst {
+		s.mu.Unlock()
+		return
+	}
+	ch := make(chan struct{})
+	s.heldInst = append(s.heldInst, ch)
+	s.mu.Unlock()
+	select {
+	case <-ch:
+	case <-s.stopped:
+	}
+}
+
+// wait blocks a query of k while queries of k are held.
+func (s *Server) wait(k Key) {
+	s.mu.Lock()
+	if !s.hold[k] {
+		s.mu.Unlock()
+		return
+	}
+	ch := make(chan struct{})
+	s.held[k] = append(s.held[k], ch)
+	s.mu.Unlock()
+	select {
+	case <-ch:
+	case <-s.stopped:
+	}
+}
 
 // SetConfig stores content and pushes a change notice to every connection
 // listening to the key, as a publish in the Nacos console does.
@@ -134,6 +248,21 @@ func (s *Server) Listening(k Key) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.listenersLocked(k))
+}
+
+// InSync reports whether a connection listens to k and its last listen
+// request carried the md5 of k's current content: the client holds what
+// the server holds and has said so.
+func (s *Server) InSync(k Key) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	want := MD5(s.configs[k])
+	for _, c := range s.listenersLocked(k) {
+		if c.md5s[k] == want {
+			return true
+		}
+	}
+	return false
 }
 
 // Instances returns the registered instances of service in group.
@@ -185,7 +314,7 @@ func (s *Server) connFor(ctx context.Context) *conn {
 	defer s.mu.Unlock()
 	c, ok := s.conns[id]
 	if !ok {
-		c = &conn{id: id, listens: map[Key]bool{}}
+		c = &conn{id: id, listens: map[Key]bool{}, md5s: map[Key]string{}}
 		s.conns[id] = c
 	}
 	return c

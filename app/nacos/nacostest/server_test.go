@@ -114,6 +114,9 @@ func TestConfigQueryListenAndPush(t *testing.T) {
 		t.Fatalf("listen with stale md5 = %s %+v, want the key back with its tenant", typ, l)
 	}
 	waitFor(t, "listening", func() bool { return s.Listening(k) == 1 })
+	if s.InSync(k) {
+		t.Error("InSync after a listen with a stale md5")
+	}
 
 	s.SetConfig(k, "a: 2")
 	p, err := w.stream.Recv()
@@ -130,6 +133,13 @@ func TestConfigQueryListenAndPush(t *testing.T) {
 	if w.call("ConfigBatchListenRequest", listen, &l); len(l.ChangedConfigs) != 0 {
 		t.Errorf("listen with current md5 reported %+v", l.ChangedConfigs)
 	}
+	if !s.InSync(k) {
+		t.Error("not InSync after a listen with the current md5")
+	}
+	s.SetConfigSilently(k, "a: 3")
+	if s.InSync(k) {
+		t.Error("InSync after the content changed")
+	}
 }
 
 func TestInstancesAreEphemeral(t *testing.T) {
@@ -145,6 +155,27 @@ func TestInstancesAreEphemeral(t *testing.T) {
 	}
 	if in := s.Instances("svc", "G"); len(in) != 1 || in[0].IP != "10.0.0.1" || in[0].Port != 8000 {
 		t.Fatalf("instances = %+v", in)
+	}
+	s.HoldInstanceRequests()
+	done := make(chan error, 1)
+	go func() {
+		dereg := map[string]any{"namespace": "public", "serviceName": "svc", "groupName": "G", "type": "deregisterInstance",
+			"instance": map[string]any{"ip": "10.0.0.2", "port": 8000, "ephemeral": true}}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, err := w.req.Request(ctx, encode("InstanceRequest", dereg))
+		done <- err
+	}()
+	waitFor(t, "deregister held", func() bool { return s.HeldInstanceRequests() == 1 })
+	if n := s.Requests("InstanceRequest/deregisterInstance"); n != 0 {
+		t.Errorf("held deregister applied already (%d)", n)
+	}
+	s.ReleaseInstanceRequests()
+	if err := <-done; err != nil {
+		t.Fatalf("held deregister: %v", err)
+	}
+	if n := s.Requests("InstanceRequest/deregisterInstance"); n != 1 {
+		t.Errorf("released deregister applied %d times, want 1", n)
 	}
 	waitFor(t, "stream open", func() bool { return s.Requests("ConnectionSetupRequest") == 1 })
 	_ = w.conn.Close()
@@ -167,5 +198,44 @@ func TestHandleRejectsWhatItDoesNotKnow(t *testing.T) {
 				t.Errorf("reply = %s %+v, want a failed ErrorResponse", p.GetMetadata().GetType(), r)
 			}
 		})
+	}
+}
+
+func TestHeldQueriesAnswerWithContentReadOnArrival(t *testing.T) {
+	s := start(t)
+	k := Key{Group: "G", DataID: "held.yaml"}
+	s.SetConfig(k, "v: old")
+	s.HoldQueries(k)
+	w := dial(t, s)
+
+	type answer struct{ Content string }
+	answers := make(chan string, 2)
+	ask := func() {
+		var q answer
+		w.call("ConfigQueryRequest", map[string]any{"dataId": k.DataID, "group": k.Group}, &q)
+		answers <- q.Content
+	}
+	go ask()
+	waitFor(t, "first query held", func() bool { return s.HeldQueries(k) == 1 })
+	s.SetConfig(k, "v: new")
+	go ask()
+	waitFor(t, "second query held", func() bool { return s.HeldQueries(k) == 2 })
+
+	if !s.ReleaseNewest(k) {
+		t.Fatal("ReleaseNewest found nothing held")
+	}
+	if got := <-answers; got != "v: new" {
+		t.Errorf("newest query answered %q, want the content when it arrived", got)
+	}
+	s.ReleaseQueries(k)
+	if got := <-answers; got != "v: old" {
+		t.Errorf("oldest query answered %q, want the content when it arrived", got)
+	}
+	var q answer
+	if w.call("ConfigQueryRequest", map[string]any{"dataId": k.DataID, "group": k.Group}, &q); q.Content != "v: new" {
+		t.Errorf("after ReleaseQueries got %q, want an immediate answer with the current content", q.Content)
+	}
+	if s.ReleaseNewest(k) {
+		t.Error("ReleaseNewest released something after ReleaseQueries")
 	}
 }

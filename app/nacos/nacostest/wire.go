@@ -140,6 +140,7 @@ func (s *Server) query(raw []byte) *pb.Payload {
 		return encode("ErrorResponse", response{ResultCode: codeFail, ErrorCode: 400, Message: err.Error()})
 	}
 	content, found := s.Config(req.key())
+	s.wait(req.key())
 	if !found {
 		return encode("ConfigQueryResponse", response{
 			ResultCode: codeFail, ErrorCode: codeNotFound, Message: "config data not exist", RequestID: req.RequestID,
@@ -183,15 +184,17 @@ func (s *Server) listen(connID string, raw []byte) *pb.Payload {
 	s.mu.Lock()
 	c, known := s.conns[connID]
 	if !known {
-		c = &conn{id: connID, listens: map[Key]bool{}}
+		c = &conn{id: connID, listens: map[Key]bool{}, md5s: map[Key]string{}}
 		s.conns[connID] = c
 	}
 	for _, lc := range req.Contexts {
 		k := lc.key()
 		if req.Listen {
 			c.listens[k] = true
+			c.md5s[k] = lc.MD5
 		} else {
 			delete(c.listens, k)
+			delete(c.md5s, k)
 		}
 		if MD5(s.configs[k]) != lc.MD5 {
 			changed = append(changed, configContext{Group: lc.Group, DataID: lc.DataID, Tenant: lc.Tenant})
@@ -209,6 +212,7 @@ func (s *Server) instance(connID string, raw []byte) *pb.Payload {
 	if err := json.Unmarshal(raw, &req); err != nil {
 		return encode("ErrorResponse", response{ResultCode: codeFail, ErrorCode: 400, Message: err.Error()})
 	}
+	s.waitInstance()
 	id := req.Namespace + "@@" + req.GroupName + "@@" + req.ServiceName + "@@" + net.JoinHostPort(req.Instance.IP, strconv.Itoa(req.Instance.Port))
 	s.mu.Lock()
 	defer s.mu.Unlock()
