@@ -59,7 +59,7 @@ type Client struct {
 	// The sync loop is the one goroutine that fetches and applies; pushes
 	// kick it, Refresh sends it a reply channel.
 	kick         chan struct{}
-	reqs         chan chan syncResult
+	reqs         chan refreshReq
 	contactEvery time.Duration
 	lastContact  atomic.Int64 // unix nanos of the last answer from Nacos
 
@@ -89,7 +89,7 @@ func New(ctx context.Context, cfg config.Nacos, loader *config.Loader, store *co
 	ctx, cancel := context.WithCancel(ctx)
 	c := &Client{
 		ctx: ctx, cancel: cancel, cfg: cfg, loader: loader, store: store, now: time.Now,
-		firstDone: make(chan struct{}), kick: make(chan struct{}, 1), reqs: make(chan chan syncResult),
+		firstDone: make(chan struct{}), kick: make(chan struct{}, 1), reqs: make(chan refreshReq),
 		contactEvery: defaultContactEvery,
 	}
 	for _, o := range opts {

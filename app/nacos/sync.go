@@ -65,14 +65,13 @@ func (c *Client) touch() { c.lastContact.Store(c.now().UnixNano()) }
 // while the config in force is not live or Nacos does not answer it retries
 // with backoff instead. first is called after the first fetch.
 func (c *Client) syncLoop(cl config_client.IConfigClient, first func()) {
-	log := zerolog.Ctx(c.ctx)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	retry := time.Second
 	reachable := true
 	var refusedMD5 string // content refused last; only a Refresh refuses it again
 	for {
-		var waiters []chan syncResult
+		var waiters []refreshReq
 		var via string
 		select {
 		case <-c.ctx.Done():
@@ -99,7 +98,14 @@ func (c *Client) syncLoop(cl config_client.IConfigClient, first func()) {
 			}
 		}
 
-		content, err := c.fetch(c.ctx, cl)
+		// A fetch a Refresh asked for logs with the asker's logger, so the
+		// lines (and any alert they raise) carry its trace id.
+		actx := c.ctx
+		if len(waiters) > 0 {
+			actx = zerolog.Ctx(waiters[0].ctx).WithContext(c.ctx)
+		}
+		log := zerolog.Ctx(actx)
+		content, err := c.fetch(actx, cl)
 		var res syncResult
 		switch {
 		case err != nil:
@@ -128,7 +134,7 @@ func (c *Client) syncLoop(cl config_client.IConfigClient, first func()) {
 				log.Debug().Str("via", via).Str("md5", sum).Msg("nacos config unchanged")
 				break
 			}
-			res.change, res.err = c.apply(c.ctx, content, via)
+			res.change, res.err = c.apply(actx, content, via)
 			refusedMD5 = ""
 			if errors.Is(res.err, ErrRefused) {
 				refusedMD5 = sum
@@ -136,7 +142,7 @@ func (c *Client) syncLoop(cl config_client.IConfigClient, first func()) {
 		}
 		first()
 		for _, w := range waiters {
-			w <- res
+			w.reply <- res
 		}
 
 		next := c.contactEvery
@@ -148,6 +154,12 @@ func (c *Client) syncLoop(cl config_client.IConfigClient, first func()) {
 		}
 		timer.Reset(next)
 	}
+}
+
+// refreshReq is a Refresh waiting for the sync loop's next fetch.
+type refreshReq struct {
+	ctx   context.Context // for its logger and trace id only
+	reply chan syncResult
 }
 
 // Refresh fetches the dataId now and applies it as a push would be applied,
@@ -167,7 +179,7 @@ func (c *Client) Refresh(ctx context.Context) (config.Change, error) {
 	// The loop may be in a fetch of its own; each is bounded by the timeout.
 	t := time.NewTimer(2*c.timeout + time.Second)
 	defer t.Stop()
-	w := make(chan syncResult, 1)
+	w := refreshReq{ctx: ctx, reply: make(chan syncResult, 1)}
 	select {
 	case c.reqs <- w:
 	case <-ctx.Done():
@@ -178,7 +190,7 @@ func (c *Client) Refresh(ctx context.Context) (config.Change, error) {
 		return config.Change{}, fmt.Errorf("%w: refresh: sync busy for %s", ErrUnavailable, 2*c.timeout+time.Second)
 	}
 	select {
-	case r := <-w:
+	case r := <-w.reply:
 		return r.change, r.err
 	case <-ctx.Done():
 		return config.Change{}, fmt.Errorf("%w: refresh: %w", ErrUnavailable, ctx.Err())
