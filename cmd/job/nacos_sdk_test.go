@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"gomicro/app/nacos/nacostest"
 )
@@ -24,7 +25,7 @@ func TestRefreshNacosConfigTask(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fake.Stop()
-	key := nacostest.Key{Group: "DEFAULT_GROUP", DataID: "job-refresh.yaml"}
+	key := nacostest.Key{Group: "DEFAULT_GROUP", DataID: uniqueDataID("job-refresh")}
 	fake.SetConfig(key, "log: {level: warn}\n")
 
 	dirs, err := os.MkdirTemp("", "job-nacos-") // SDK goroutines may outlive t.TempDir
@@ -43,6 +44,15 @@ func TestRefreshNacosConfigTask(t *testing.T) {
   log_dir: %q
 `, fake.Port(), key.DataID, filepath.Join(dirs, "cache"), filepath.Join(dirs, "log"))}))
 	job.next(t, admin, "/api/registry ")
+	// Change the content only once the client's start-up sync is over, or
+	// that sync (not the task) would pick the change up.
+	deadline := time.Now().Add(10 * time.Second)
+	for !(fake.InSync(key) && fake.Quiet(50*time.Millisecond)) {
+		if time.Now().After(deadline) {
+			t.Fatal("nacos client never settled")
+		}
+		time.Sleep(10 * time.Millisecond) // polling interval, not synchronisation
+	}
 
 	fake.SetConfigSilently(key, "log: {level: error}\nxxl-job: {log_retention_days: 7}\n")
 	trigger(t, port, `{"jobId":3,"logId":31,"executorHandler":"refresh_nacos_config_task","logDateTime":1700000000000}`)
@@ -52,4 +62,11 @@ func TestRefreshNacosConfigTask(t *testing.T) {
 		t.Fatalf("refresh callback %+v", cb)
 	}
 	job.stop(t, admin)
+}
+
+// uniqueDataID names a dataId no other test in this process used: the SDK
+// keeps per-dataId state process-wide (rate limits, caches), which would
+// otherwise carry over between -count runs.
+func uniqueDataID(name string) string {
+	return fmt.Sprintf("%s-%d.yaml", name, time.Now().UnixNano())
 }

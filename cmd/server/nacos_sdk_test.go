@@ -7,6 +7,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -43,7 +44,7 @@ func TestNacosRegisterAndDeregisterOnSIGTERM(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fake.Stop()
-	key := nacostest.Key{Group: "DEFAULT_GROUP", DataID: "server-e2e.yaml"}
+	key := nacostest.Key{Group: "DEFAULT_GROUP", DataID: uniqueDataID("server-e2e")}
 	fake.SetConfig(key, "app:\n  name: svc-e2e\nserver:\n  admin_token: e2e-token\nlog:\n  level: info\n")
 
 	dir := t.TempDir()
@@ -100,6 +101,7 @@ func TestNacosRegisterAndDeregisterOnSIGTERM(t *testing.T) {
 	if n := lines.count(func(l map[string]any) bool { return l["level"] == "debug" && l["sql"] != nil }); n != 0 {
 		t.Fatalf("%d SQL debug lines at level info", n)
 	}
+	eventually(t, 10*time.Second, "nacos client settled", func() bool { return fake.InSync(key) && fake.Quiet(50*time.Millisecond) })
 	fake.SetConfigSilently(key, "app:\n  name: svc-e2e\nserver:\n  admin_token: e2e-token\nlog:\n  level: debug\n")
 	req, _ = http.NewRequest(http.MethodPost, "http://"+addr+"/nacos/refresh", nil)
 	req.Header.Set("Authorization", "Bearer e2e-token")
@@ -203,7 +205,7 @@ func TestServesWithin4sWhenNacosIsDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = os.RemoveAll(snapDir) })
-	key := nacostest.Key{Group: "DEFAULT_GROUP", DataID: "server-down.yaml"}
+	key := nacostest.Key{Group: "DEFAULT_GROUP", DataID: uniqueDataID("server-down")}
 	{
 		fake, err := nacostest.Start("127.0.0.1:0")
 		if err != nil {
@@ -301,7 +303,7 @@ func TestRefusedPushAlertsWeCom(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fake.Stop()
-	key := nacostest.Key{Group: "DEFAULT_GROUP", DataID: "server-alert.yaml"}
+	key := nacostest.Key{Group: "DEFAULT_GROUP", DataID: uniqueDataID("server-alert")}
 	fake.SetConfig(key, "log: {level: info}\n")
 	dir, err := os.MkdirTemp("", "server-alert-")
 	if err != nil {
@@ -329,6 +331,7 @@ func TestRefusedPushAlertsWeCom(t *testing.T) {
 	cmd, lines := serverProcess(t, nil, environ)
 	addr := lines.wait(t, "listening", 10*time.Second)["addr"].(string)
 
+	eventually(t, 10*time.Second, "nacos client settled", func() bool { return fake.InSync(key) && fake.Quiet(50*time.Millisecond) })
 	fake.SetConfigSilently(key, "log: {level: loud}\n")
 	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/nacos/refresh", nil)
 	resp, err := http.DefaultClient.Do(req)
@@ -352,4 +355,11 @@ func TestRefusedPushAlertsWeCom(t *testing.T) {
 	default:
 		t.Fatal("no alert reached WeCom")
 	}
+}
+
+// uniqueDataID names a dataId no other test in this process used: the SDK
+// keeps per-dataId state process-wide (rate limits, caches), which would
+// otherwise carry over between -count runs.
+func uniqueDataID(name string) string {
+	return fmt.Sprintf("%s-%d.yaml", name, time.Now().UnixNano())
 }
