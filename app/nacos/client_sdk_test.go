@@ -5,12 +5,10 @@ package nacos_test
 import (
 	"context"
 	"errors"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -168,38 +166,6 @@ func TestRefreshPicksUpChangeWhosePushWasLost(t *testing.T) {
 	}
 }
 
-// blackhole accepts connections and never answers, like a wedged server
-// or a firewall that swallows packets after the handshake.
-func blackhole(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	})
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // seedSnapshot runs a client against a live fake once so the cache dir holds
 // a last-good snapshot of content.
 func seedSnapshot(t *testing.T, e *env, content string) {
@@ -226,14 +192,14 @@ func seedSnapshot(t *testing.T, e *env, content string) {
 func TestNacosDownAtStart(t *testing.T) {
 	cases := []struct {
 		name     string
-		port     func(t *testing.T) int
+		port     func(t testing.TB) int
 		snapshot bool
 		want     string
 	}{
-		{"refused port, snapshot", freePort, true, config.SourceSnapshot},
-		{"refused port, no snapshot", freePort, false, config.SourceLocal},
-		{"silent port, snapshot", blackhole, true, config.SourceSnapshot},
-		{"silent port, no snapshot", blackhole, false, config.SourceLocal},
+		{"refused port, snapshot", nacostest.RefusedPort, true, config.SourceSnapshot},
+		{"refused port, no snapshot", nacostest.RefusedPort, false, config.SourceLocal},
+		{"silent port, snapshot", nacostest.Blackhole, true, config.SourceSnapshot},
+		{"silent port, no snapshot", nacostest.Blackhole, false, config.SourceLocal},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

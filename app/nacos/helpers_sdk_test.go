@@ -4,7 +4,6 @@ package nacos_test
 
 import (
 	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -137,16 +136,7 @@ func startFake(t *testing.T, addr string) *nacostest.Server {
 }
 
 // freePort returns a loopback port nothing listens on.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	return port
-}
+func freePort(t *testing.T) int { return nacostest.RefusedPort(t) }
 
 func addr(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
 

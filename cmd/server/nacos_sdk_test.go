@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -134,49 +133,6 @@ func TestNacosRegisterAndDeregisterOnSIGTERM(t *testing.T) {
 	}
 }
 
-// blackhole accepts connections and never answers, like a hung server.
-func blackhole(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// refusedPort returns a port nothing listens on.
-func refusedPort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	return port
-}
-
 func getJSON(t *testing.T, url, token string, into any) int {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, url, nil)
@@ -223,15 +179,15 @@ func TestServesWithin4sWhenNacosIsDown(t *testing.T) {
 
 	tests := []struct {
 		name     string
-		port     func(*testing.T) int
+		port     func(testing.TB) int
 		cache    string
 		wantSrc  string
 		wantName string
 	}{
-		{"refused, no snapshot", refusedPort, "", "local", "gomicro"},
-		{"hung, no snapshot", blackhole, "", "local", "gomicro"},
-		{"refused, snapshot", refusedPort, snapDir, "snapshot", "from-snapshot"},
-		{"hung, snapshot", blackhole, snapDir, "snapshot", "from-snapshot"},
+		{"refused, no snapshot", nacostest.RefusedPort, "", "local", "gomicro"},
+		{"hung, no snapshot", nacostest.Blackhole, "", "local", "gomicro"},
+		{"refused, snapshot", nacostest.RefusedPort, snapDir, "snapshot", "from-snapshot"},
+		{"hung, snapshot", nacostest.Blackhole, snapDir, "snapshot", "from-snapshot"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
