@@ -42,6 +42,8 @@ fuzz: ## each fuzz target for 20 s
 	$(GO) test -run '^$$' -fuzz FuzzBuildRemote -fuzztime 20s ./app/config/
 	$(GO) test -run '^$$' -fuzz FuzzFromTraceparent -fuzztime 20s ./app/trace/
 	$(GO) test -run '^$$' -fuzz FuzzDecodeCursor -fuzztime 20s ./app/demo/
+	$(GO) test -run '^$$' -fuzz FuzzParseHosts -fuzztime 20s ./app/nacos/
+	$(GO) test -run '^$$' -fuzz FuzzRedact -fuzztime 20s ./app/nacos/
 	$(GO) test -run '^$$' -fuzz FuzzSplit -fuzztime 20s ./app/wecom/
 	$(GO) test -run '^$$' -fuzz FuzzFormat -fuzztime 20s ./app/wecom/
 	$(GO) test -run '^$$' -fuzz FuzzEndpoints -fuzztime 20s ./app/xxljob/
