@@ -48,11 +48,8 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	defer logs.Close()
 	// Error lines go to WeCom once alerts start (wechat.alert.enabled).
 	alerts := &wecom.AlertSlot{}
-	logger := logs.Logger().Hook(alerts).With().Str("app", cfg.App.Name).Logger()
+	logger := logs.Root(store, loader.Selection().Path, version, alerts)
 	ctx = logger.WithContext(ctx)
-	logs.Follow(store)
-	logger.Info().Str("config_file", loader.Selection().Path).Str("env", cfg.Env).Str("version", version).
-		Interface("config", cfg.Masked()).Msg("config loaded")
 
 	// The same Nacos module as the server: bounded start, snapshot fallback,
 	// hot reload; refresh_nacos_config_task calls its Refresh.

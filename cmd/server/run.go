@@ -45,11 +45,8 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	defer logs.Close()
 	// Error lines go to WeCom once alerts start (wechat.alert.enabled).
 	alerts := &wecom.AlertSlot{}
-	base := logs.Logger().Hook(alerts).With().Str("app", cfg.App.Name).Logger()
+	base := logs.Root(store, loader.Selection().Path, version, alerts)
 	ctx = base.WithContext(ctx)
-	logs.Follow(store)
-	base.Info().Str("config_file", loader.Selection().Path).Str("env", cfg.Env).Str("version", version).
-		Interface("config", cfg.Masked()).Msg("config loaded")
 
 	if cfg.Server.AdminToken == "" && cfg.Env != "test" {
 		base.Warn().Msg("server.admin_token is empty: ops endpoints answer loopback clients only, and behind a same-host proxy or sidecar every client is loopback; set APP_SERVER_ADMIN_TOKEN")
