@@ -16,6 +16,7 @@ type Config struct {
 	XxlJob   XxlJob   `koanf:"xxl-job" json:"xxl-job"`
 	WeChat   WeChat   `koanf:"wechat" json:"wechat"`
 	Nacos    Nacos    `koanf:"nacos" json:"nacos"`
+	Redis    Redis    `koanf:"redis" json:"redis"`
 
 	// Databases are extra named connections beside Database, each opened on
 	// first use; see app/db.Registry.
@@ -97,5 +98,7 @@ func Defaults() map[string]any {
 		"nacos.cache_dir":            "data/nacos/cache",
 		"nacos.log_dir":              "data/nacos/log",
 		"nacos.register":             true,
+		"redis.key_prefix":           "gomicro:",
+		"redis.dial_timeout":         "2s",
 	}
 }

@@ -83,3 +83,19 @@ type Nacos struct {
 	AdvertiseIP   string `koanf:"advertise_ip" json:"advertise_ip"`
 	AdvertisePort int    `koanf:"advertise_port" json:"advertise_port" validate:"min=0,max=65535"`
 }
+
+// Redis is the shared Redis connection of every module that keeps state
+// across instances (dedup marks, sessions, tokens, pub/sub). An empty Addr
+// turns it off: modules then keep that state in process.
+type Redis struct {
+	Addr     string `koanf:"addr" json:"addr" validate:"omitempty,hostname_port"`
+	Username string `koanf:"username" json:"username"`
+	Password string `koanf:"password" json:"password" secret:"true"`
+	DB       int    `koanf:"db" json:"db" validate:"min=0,max=15"`
+	// KeyPrefix starts every key and channel name, so services sharing one
+	// Redis (or tests sharing one server) never see each other's keys.
+	KeyPrefix string `koanf:"key_prefix" json:"key_prefix"`
+	// DialTimeout bounds a connect; start-up waits at most this long for
+	// Redis before serving with it reported down.
+	DialTimeout time.Duration `koanf:"dial_timeout" json:"dial_timeout" validate:"min=0"`
+}

@@ -18,6 +18,7 @@ import (
 	"gomicro/app/config/configtest"
 	"gomicro/app/db/dbtest"
 	"gomicro/app/demo"
+	"gomicro/app/module"
 	"gomicro/app/web"
 )
 
@@ -26,13 +27,14 @@ import (
 func newEngine(t testing.TB, cfg config.Database) *gin.Engine {
 	t.Helper()
 	_, appCfg := configtest.Load(t, "log:\n  dir: \"\"\n")
-	_, svc, _ := newService(t, cfg)
+	_, _, gdb := newService(t, cfg)
+	store := config.NewStore(appCfg, config.Meta{Source: config.SourceLocal})
 	engine, err := web.NewEngine(web.Deps{
-		Store:    config.NewStore(appCfg, config.Meta{Source: config.SourceLocal}),
+		Store:    store,
 		Logger:   zerolog.Nop(),
 		Registry: web.NewRegistry(),
 		Version:  "test",
-		Modules:  []web.Registrar{demo.NewController(svc)},
+		Modules:  []module.Spec{demo.Module(demo.Deps{Store: store, DB: gdb})},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -41,7 +41,7 @@ func TestControllerShowsMaskedConfigAndRefreshes(t *testing.T) {
 	fake := startFake(t, "127.0.0.1:0")
 	fake.SetConfig(e.key, secretRemote)
 	c := e.open(e.nacosConfig(fake.Port()))
-	h := newEngine(t, e.store, nacos.NewController(c))
+	h := newEngine(t, e.store, c)
 	e.settle(fake)
 	const token = "tok-AAAA-secret" // server.admin_token, itself from Nacos
 

@@ -12,17 +12,18 @@ import (
 	"github.com/rs/zerolog"
 
 	"gomicro/app/config"
+	"gomicro/app/module"
 	"gomicro/app/nacos"
 	"gomicro/app/web"
 )
 
-// newEngine serves the controller on the service's real engine, as an ops
-// module behind the admin token.
-func newEngine(t *testing.T, store *config.Store, c *nacos.Controller) http.Handler {
+// newEngine serves the module on the service's real engine: its
+// controller is an ops module behind the admin token.
+func newEngine(t *testing.T, store *config.Store, c *nacos.Client) http.Handler {
 	t.Helper()
 	h, err := web.NewEngine(web.Deps{
 		Store: store, Logger: zerolog.Nop(), Registry: prometheus.NewRegistry(),
-		Ops: []web.Registrar{c},
+		Modules: []module.Spec{nacos.Module(c)},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +60,7 @@ func TestControllerWithNacosOff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := newEngine(t, store, nacos.NewController(c))
+	h := newEngine(t, store, c)
 
 	rec := do(t, h, request{http.MethodGet, "/nacos/getConfig", loopback, ""})
 	if rec.Code != http.StatusOK {
@@ -100,7 +101,7 @@ func TestOperationsAreDocumented(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := do(t, newEngine(t, store, nacos.NewController(c)), request{http.MethodGet, "/openapi.json", loopback, ""})
+	rec := do(t, newEngine(t, store, c), request{http.MethodGet, "/openapi.json", loopback, ""})
 	var doc struct {
 		Paths map[string]map[string]struct {
 			OperationID string                `json:"operationId"`

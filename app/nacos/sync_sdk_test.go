@@ -75,7 +75,7 @@ func TestLosingNacosShowsDegradedUntilItAnswersAgain(t *testing.T) {
 	cfg := e.nacosConfig(port)
 	cfg.TimeoutMS = 500
 	c := e.open(cfg, nacos.WithContactCheck(200*time.Millisecond))
-	h := newEngine(t, e.store, nacos.NewController(c))
+	h := newEngine(t, e.store, c)
 
 	st := c.Status()
 	if st.Degraded() || st.LastContact.IsZero() {

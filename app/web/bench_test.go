@@ -11,7 +11,9 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"gomicro/app/config"
+	"gomicro/app/demo"
 	"gomicro/app/logging"
+	"gomicro/app/module"
 )
 
 func benchStore(b *testing.B) *config.Store {
@@ -29,7 +31,7 @@ func bareEngine(store *config.Store) http.Handler {
 	r := gin.New()
 	cfg := huma.DefaultConfig("bare", "0")
 	cfg.CreateHooks = nil
-	registerHello(humagin.New(r, cfg), store)
+	demo.RegisterHello(humagin.New(r, cfg), store)
 	return r
 }
 
@@ -41,7 +43,8 @@ func fullEngine(b *testing.B, store *config.Store) (http.Handler, func()) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h, err := NewEngine(Deps{Store: store, Logger: logs.Logger(), Registry: NewRegistry()})
+	hello := module.Spec{Name: "hello", API: func(api huma.API) { demo.RegisterHello(api, store) }}
+	h, err := NewEngine(Deps{Store: store, Logger: logs.Logger(), Registry: NewRegistry(), Modules: []module.Spec{hello}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -15,12 +15,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"gomicro/app/config"
+	"gomicro/app/module"
 )
-
-// Registrar is a module's set of HTTP operations.
-type Registrar interface {
-	Register(api huma.API)
-}
 
 // Deps is what the engine needs. Store, Logger and Registry are required.
 type Deps struct {
@@ -28,12 +24,11 @@ type Deps struct {
 	Logger   zerolog.Logger
 	Registry *prometheus.Registry
 	Version  string
-	// Checks are probed by /readyz.
-	Checks []Check
-	// Modules are business modules, registered on the public API.
-	Modules []Registrar
-	// Ops are operator endpoints, registered behind the admin token.
-	Ops []Registrar
+	// Checks are probed by /readyz, with every module's own.
+	Checks []module.Check
+	// Modules contribute operations (public and behind the admin token)
+	// and raw routes.
+	Modules []module.Spec
 }
 
 var ginOnce sync.Once

@@ -8,16 +8,9 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/rs/zerolog"
-)
 
-// Check is one dependency probed by /readyz. Probe returns a short detail
-// (shown to ops) and an error when the dependency is down. A failing
-// Required check turns /readyz into 503; an optional one only reports.
-type Check struct {
-	Name     string
-	Required bool
-	Probe    func(ctx context.Context) (detail string, err error)
-}
+	"gomicro/app/module"
+)
 
 // ComponentStatus is one entry of the /readyz answer.
 type ComponentStatus struct {
@@ -44,7 +37,7 @@ type healthOutput struct {
 	}
 }
 
-func registerHealth(api huma.API, checks []Check) {
+func registerHealth(api huma.API, checks []module.Check) {
 	huma.Register(api, huma.Operation{
 		OperationID: "healthz",
 		Method:      http.MethodGet,
@@ -73,7 +66,7 @@ func registerHealth(api huma.API, checks []Check) {
 	})
 }
 
-func ready(ctx context.Context, checks []Check) *readyOutput {
+func ready(ctx context.Context, checks []module.Check) *readyOutput {
 	out := &readyOutput{Status: http.StatusOK, Body: ReadyBody{Status: "ready", Components: map[string]ComponentStatus{}}}
 	var mu sync.Mutex
 	var wg sync.WaitGroup

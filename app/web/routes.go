@@ -2,16 +2,21 @@ package web
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/gin-gonic/gin"
 )
 
-// routes lists every route of the service. OpenAPI (/openapi.json,
-// /openapi.yaml) and the docs UI (/docs) are served by huma itself.
+// routes lists every route of the service: health and metrics, then what
+// each module contributes. OpenAPI (/openapi.json, /openapi.yaml) and the
+// docs UI (/docs) are served by huma itself.
 func routes(r *gin.Engine, api *huma.Group, d Deps) {
-	registerHealth(api, d.Checks)
-	registerHello(api, d.Store)
+	checks := slices.Clone(d.Checks)
+	for _, m := range d.Modules {
+		checks = append(checks, m.Checks...)
+	}
+	registerHealth(api, checks)
 
 	r.GET("/metrics", metricsHandler(d.Registry))
 	api.OpenAPI().AddOperation(&huma.Operation{
@@ -26,11 +31,16 @@ func routes(r *gin.Engine, api *huma.Group, d Deps) {
 		},
 	})
 
-	for _, m := range d.Modules {
-		m.Register(api)
-	}
 	ops := opsGroup(api, d.Store)
-	for _, m := range d.Ops {
-		m.Register(ops)
+	for _, m := range d.Modules {
+		if m.API != nil {
+			m.API(api)
+		}
+		if m.Ops != nil {
+			m.Ops(ops)
+		}
+		if m.Routes != nil {
+			m.Routes(r)
+		}
 	}
 }

@@ -17,8 +17,10 @@ import (
 
 	"gomicro/app/config"
 	"gomicro/app/config/configtest"
+	"gomicro/app/demo"
 	"gomicro/app/errs"
 	"gomicro/app/logging/logtest"
+	"gomicro/app/module"
 	"gomicro/app/web"
 )
 
@@ -80,17 +82,20 @@ type env struct {
 	logs *logtest.Buffer
 }
 
-func newEnv(t *testing.T, yaml string, checks ...web.Check) env {
+func newEnv(t *testing.T, yaml string, checks ...module.Check) env {
 	t.Helper()
 	_, cfg := configtest.Load(t, yaml)
 	logs := &logtest.Buffer{}
+	store := config.NewStore(cfg, config.Meta{Source: config.SourceLocal})
 	h, err := web.NewEngine(web.Deps{
-		Store:    config.NewStore(cfg, config.Meta{Source: config.SourceLocal}),
+		Store:    store,
 		Logger:   zerolog.New(logs),
 		Registry: web.NewRegistry(),
 		Checks:   checks,
-		Modules:  []web.Registrar{testModule{}},
-		Ops:      []web.Registrar{opsModule{}},
+		Modules: []module.Spec{
+			{Name: "test", API: testModule{}.Register, Ops: opsModule{}.Register},
+			{Name: "hello", API: func(api huma.API) { demo.RegisterHello(api, store) }},
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -267,8 +272,8 @@ func TestBodyLimitIsConfigurable(t *testing.T) {
 func TestHealthAndReadiness(t *testing.T) {
 	down := errors.New("connection refused")
 	e := newEnv(t, "{}\n",
-		web.Check{Name: "database", Required: true, Probe: func(context.Context) (string, error) { return "sqlite", nil }},
-		web.Check{Name: "nacos", Required: false, Probe: func(context.Context) (string, error) { return "snapshot", down }},
+		module.Check{Name: "database", Required: true, Probe: func(context.Context) (string, error) { return "sqlite", nil }},
+		module.Check{Name: "nacos", Required: false, Probe: func(context.Context) (string, error) { return "snapshot", down }},
 	)
 	if rec := e.do(t, http.MethodGet, "/healthz", nil, nil); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"ok"`) {
 		t.Fatalf("healthz %d %s", rec.Code, rec.Body)
@@ -285,7 +290,7 @@ func TestHealthAndReadiness(t *testing.T) {
 		t.Fatalf("optional down must not fail readiness: %d %+v", rec.Code, rb)
 	}
 
-	e = newEnv(t, "{}\n", web.Check{Name: "database", Required: true, Probe: func(context.Context) (string, error) { return "", down }})
+	e = newEnv(t, "{}\n", module.Check{Name: "database", Required: true, Probe: func(context.Context) (string, error) { return "", down }})
 	rec = e.do(t, http.MethodGet, "/readyz", nil, nil)
 	if rec.Code != 503 || !strings.Contains(rec.Body.String(), "not_ready") {
 		t.Fatalf("required down: %d %s", rec.Code, rec.Body)
@@ -319,7 +324,7 @@ func TestHello(t *testing.T) {
 	e := newEnv(t, "app: {timezone: Asia/Shanghai}\n")
 	for _, path := range []string{"/demo/hello", "/demo/hell/world"} {
 		rec := e.do(t, http.MethodGet, path, nil, nil)
-		var b web.HelloBody
+		var b demo.HelloBody
 		if err := json.Unmarshal(rec.Body.Bytes(), &b); err != nil || rec.Code != 200 {
 			t.Fatalf("%s: %d %s", path, rec.Code, rec.Body)
 		}

@@ -18,6 +18,7 @@ import (
 	xxl "github.com/xxl-job/xxl-job-executor-go"
 
 	"gomicro/app/config"
+	"gomicro/app/demo"
 	"gomicro/app/xxljob"
 )
 
@@ -135,7 +136,7 @@ func start(t testing.TB, s setup) *harness {
 	g := newGate()
 	stuck := make(chan struct{})
 	for name, h := range map[string]xxljob.Handler{
-		"demo_task": xxljob.DemoTask,
+		"demo_task": demo.Task,
 		"gate":      g.handler,
 		"panic": func(context.Context, *xxl.RunReq) (string, error) {
 			panic("boom in task")

@@ -13,6 +13,7 @@ import (
 
 	xxl "github.com/xxl-job/xxl-job-executor-go"
 
+	"gomicro/app/demo"
 	"gomicro/app/xxljob"
 )
 
@@ -187,7 +188,7 @@ func TestLogPagesThroughTenThousandLines(t *testing.T) {
 	admin := newFakeAdmin(t, testToken)
 	wrote, release := make(chan struct{}), make(chan struct{})
 	held := func(ctx context.Context, req *xxl.RunReq) (string, error) {
-		msg, err := xxljob.DemoTask(ctx, req)
+		msg, err := demo.Task(ctx, req)
 		close(wrote)
 		select {
 		case <-release:

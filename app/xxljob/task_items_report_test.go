@@ -34,7 +34,7 @@ func TestDemoItemsReportCountsItsShard(t *testing.T) {
 	}
 	admin := newFakeAdmin(t, testToken)
 	h := start(t, setup{admins: admin.srv.URL,
-		tasks: map[string]xxljob.Handler{"demo_items_report_task": xxljob.DemoItemsReport(items)}})
+		tasks: map[string]xxljob.Handler{"demo_items_report_task": demo.ItemsReportTask(items)}})
 
 	for _, tt := range []struct {
 		logID        int64

@@ -108,7 +108,7 @@ func TestWecomReportSendsParamsToTheDefaultRobot(t *testing.T) {
 			robot := newFakeWecom(t)
 			client := newWecomClient(t, robot, tt.robots)
 			h := start(t, setup{admins: admin.srv.URL,
-				tasks: map[string]xxljob.Handler{"wecom_report_task": xxljob.WecomReport(client)}})
+				tasks: map[string]xxljob.Handler{"wecom_report_task": wecom.ReportTask(client)}})
 
 			h.mustTrigger(t, runReq(1, 301, "wecom_report_task", tt.params, "SERIAL_EXECUTION"))
 			assertCallback(t, admin.awaitCallbacks(t, 301)[301], tt.wantCode, tt.wantMsg)

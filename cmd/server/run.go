@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -13,156 +12,111 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"gomicro/app/boot"
 	"gomicro/app/config"
-	"gomicro/app/db"
-	"gomicro/app/demo"
-	"gomicro/app/logging"
-	"gomicro/app/nacos"
+	"gomicro/app/module"
+	"gomicro/app/modules"
 	"gomicro/app/web"
-	"gomicro/app/wecom"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
-// run wires the server from its arguments and environment and serves until
-// ctx is cancelled (SIGINT/SIGTERM), then shuts down gracefully. Errors
-// caused by configuration wrap config.ErrInvalid.
-func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
-	loader, cfg, rest, err := config.Boot("server", args, environ, stderr)
-	if errors.Is(err, flag.ErrHelp) {
+// run boots the shared parts, builds every module and serves until ctx is
+// cancelled (SIGINT/SIGTERM), then shuts down gracefully. Errors caused by
+// configuration wrap config.ErrInvalid.
+func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) (err error) {
+	app, err := boot.Start(ctx, boot.Options{
+		Name: "server", Version: version, Subcommands: []string{"migrate"},
+		Args: args, Environ: environ, Stdout: stdout, Stderr: stderr,
+	})
+	if boot.IsHelp(err) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	store := config.NewStore(cfg, config.Meta{Source: config.SourceLocal, RefreshedAt: time.Now()})
-
-	logs, err := logging.New(cfg.Log, logging.Options{Env: cfg.Env, Stdout: stdout})
-	if err != nil {
-		return fmt.Errorf("%w: %w", config.ErrInvalid, err)
-	}
-	defer logs.Close()
-	// Error lines go to WeCom once alerts start (wechat.alert.enabled).
-	alerts := &wecom.AlertSlot{}
-	base := logs.Root(store, loader.Selection().Path, version, alerts)
-	ctx = base.WithContext(ctx)
-
+	cfg := app.Config.Current()
+	// Queued WeCom messages and alerts get their own shutdown_timeout after
+	// the HTTP drain.
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.Server.ShutdownTimeout)
+		defer cancel()
+		err = errors.Join(err, app.Close(cctx))
+	}()
+	ctx = app.Logger.WithContext(ctx)
 	if cfg.Server.AdminToken == "" && cfg.Env != "test" {
-		base.Warn().Msg("server.admin_token is empty: ops endpoints answer loopback clients only, and behind a same-host proxy or sidecar every client is loopback; set APP_SERVER_ADMIN_TOKEN")
+		app.Logger.Warn().Msg("server.admin_token is empty: ops endpoints answer loopback clients only, and behind a same-host proxy or sidecar every client is loopback; set APP_SERVER_ADMIN_TOKEN")
 	}
 
-	var sub string
-	if len(rest) > 0 {
-		sub = rest[0]
-	}
-	if len(rest) > 1 || (sub != "" && sub != "migrate") {
-		return fmt.Errorf("%w: unknown arguments %q (known subcommand: migrate)", config.ErrInvalid, rest)
-	}
-
-	// Business config comes from Nacos when nacos.host is set; start-up is
-	// bounded and falls back to our snapshot, then to the local file.
-	nc, err := nacos.New(ctx, cfg.Nacos, loader, store)
-	if err != nil {
-		return err
-	}
-	defer closeNacos(context.WithoutCancel(ctx), nc, 5*time.Second)
-	cfg = store.Current()
-
-	dbs, err := db.NewRegistry(ctx, cfg)
-	if err != nil {
-		return fmt.Errorf("%w: %w", config.ErrInvalid, err)
-	}
-	defer dbs.Close()
-	dbs.Watch(store)
-	gdb, err := dbs.Default(ctx)
-	if err != nil {
-		return err
-	}
-	if sub == "migrate" {
-		return db.Migrate(ctx, gdb, migrations())
-	}
-	if cfg.Database.AutoMigrate {
-		if err := db.Migrate(ctx, gdb, migrations()); err != nil {
+	specs := modules.All(app)
+	if app.Subcommand == "migrate" || cfg.Database.AutoMigrate {
+		if err := app.Migrate(ctx, module.Migrations(specs)); err != nil || app.Subcommand == "migrate" {
 			return err
 		}
 	}
-
-	robots, err := wecom.New(ctx, cfg.WeChat, wecom.Options{})
-	if err != nil {
-		return err
-	}
-	robots.Watch(store)
-	alerter, err := alerts.StartAlerts(ctx, robots, cfg)
-	if err != nil {
-		return err
-	}
-	defer flush(ctx, cfg.Server.ShutdownTimeout, alerter, robots)
-
 	engine, err := web.NewEngine(web.Deps{
-		Store:    store,
-		Logger:   base,
-		Registry: web.NewRegistry(),
+		Store:    app.Config,
+		Logger:   app.Logger,
+		Registry: app.Metrics,
 		Version:  version,
-		Checks: []web.Check{
-			{Name: "database", Required: true, Probe: func(ctx context.Context) (string, error) {
-				return store.Current().Database.Driver, dbs.Ping(ctx)
-			}},
-			{Name: "config", Required: false, Probe: nc.Probe},
-		},
-		Modules: []web.Registrar{
-			demo.NewController(demo.NewService(demo.NewStore(gdb))),
-		},
-		Ops: []web.Registrar{
-			nacos.NewController(nc),
-		},
+		Checks:   app.Checks,
+		Modules:  specs,
 	})
 	if err != nil {
 		return err
 	}
+	stopModules, err := startModules(ctx, specs)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.Server.ShutdownTimeout)
+		defer cancel()
+		err = errors.Join(err, stopModules(sctx))
+	}()
 	return serve(ctx, cfg.Server, engine, hooks{
 		listening: func(ctx context.Context, port int) error {
-			_, err := nc.RegisterInstance(ctx, port)
+			_, err := app.Nacos.RegisterInstance(ctx, port)
 			return err
 		},
 		// Leave Nacos naming before draining, so callers stop being sent
 		// here; take at most a third of the drain time for it.
 		stopping: func(sctx context.Context) {
-			closeNacos(sctx, nc, min(5*time.Second, cfg.Server.ShutdownTimeout/3))
+			cctx, cancel := context.WithTimeout(sctx, min(5*time.Second, cfg.Server.ShutdownTimeout/3))
+			defer cancel()
+			if err := app.Nacos.Close(cctx); err != nil {
+				zerolog.Ctx(ctx).Warn().Err(err).Msg("nacos close")
+			}
 		},
 	})
 }
 
-// flush sends what alerts and robot queues still hold, after the HTTP
-// drain, within another shutdown_timeout; what cannot be sent is logged
-// whole by the WeCom client.
-func flush(ctx context.Context, timeout time.Duration, alerter *wecom.Alerter, robots *wecom.Client) {
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
-	defer cancel()
-	var err error
-	if alerter != nil {
-		err = alerter.Close(sctx)
+// startModules runs each module's Start in list order and returns the
+// function that stops the started ones, last first. When a Start fails, the
+// ones before it are stopped again.
+func startModules(ctx context.Context, specs []module.Spec) (func(context.Context) error, error) {
+	var started []module.Spec
+	stop := func(ctx context.Context) error {
+		var errs []error
+		for i := len(started) - 1; i >= 0; i-- {
+			if s := started[i]; s.Stop != nil {
+				if err := s.Stop(ctx); err != nil {
+					errs = append(errs, fmt.Errorf("stop module %s: %w", s.Name, err))
+				}
+			}
+		}
+		return errors.Join(errs...)
 	}
-	if err = errors.Join(err, robots.Close(sctx)); err != nil {
-		zerolog.Ctx(ctx).Warn().Err(err).Msg("wecom flush")
+	for _, s := range specs {
+		if s.Start != nil {
+			if err := s.Start(ctx); err != nil {
+				return nil, errors.Join(fmt.Errorf("start module %s: %w", s.Name, err), stop(context.WithoutCancel(ctx)))
+			}
+		}
+		started = append(started, s)
 	}
-}
-
-// closeNacos deregisters and stops the Nacos client within limit (and
-// ctx); it is idempotent, so both the shutdown path and the deferred
-// cleanup call it.
-func closeNacos(ctx context.Context, nc *nacos.Client, limit time.Duration) {
-	cctx, cancel := context.WithTimeout(ctx, limit)
-	defer cancel()
-	if err := nc.Close(cctx); err != nil {
-		zerolog.Ctx(ctx).Warn().Err(err).Msg("nacos close")
-	}
-}
-
-// migrations lists every module's schema steps, in order. IDs are unique
-// across modules and never edited once released.
-func migrations() []db.Migration {
-	return demo.Migrations()
+	return stop, nil
 }
 
 // hooks run at the edges of serving: listening once the port is known,

@@ -1,4 +1,4 @@
-package xxljob
+package nacos
 
 import (
 	"context"
@@ -7,20 +7,14 @@ import (
 	"github.com/rs/zerolog"
 	xxl "github.com/xxl-job/xxl-job-executor-go"
 
-	"gomicro/app/config"
+	"gomicro/app/xxljob"
 )
 
-// refresher is what refresh_nacos_config_task needs from the Nacos module:
-// fetch the remote config now and apply it to the store.
-type refresher interface {
-	Refresh(ctx context.Context) (config.Change, error)
-}
-
-// RefreshNacosConfig returns refresh_nacos_config_task (the Python
+// RefreshTask returns refresh_nacos_config_task (the Python
 // template's name, so existing admin jobs keep working): it reloads the
 // config from Nacos and logs which keys changed, never their values.
-// Errors are the refresher's, wrapped.
-func RefreshNacosConfig(src refresher) Handler {
+// Errors are Refresh's, wrapped.
+func RefreshTask(src *Client) xxljob.Handler {
 	return func(ctx context.Context, _ *xxl.RunReq) (string, error) {
 		ch, err := src.Refresh(ctx)
 		if err != nil {

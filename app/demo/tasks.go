@@ -1,4 +1,4 @@
-package xxljob
+package demo
 
 import (
 	"bytes"
@@ -12,8 +12,8 @@ import (
 	xxl "github.com/xxl-job/xxl-job-executor-go"
 )
 
-// ErrDemoFailed is what demo_task returns when its params ask it to fail.
-var ErrDemoFailed = errors.New("demo_task failed as asked (fail=true)")
+// ErrTaskFailed is what demo_task returns when its params ask it to fail.
+var ErrTaskFailed = errors.New("demo_task failed as asked (fail=true)")
 
 // demoParams are demo_task's executorParams.
 type demoParams struct {
@@ -22,11 +22,11 @@ type demoParams struct {
 	Lines   int  `json:"lines"`
 }
 
-// DemoTask is demo_task: params JSON {"sleep_ms":int,"fail":bool,"lines":int}.
+// Task is demo_task: params JSON {"sleep_ms":int,"fail":bool,"lines":int}.
 // It logs its shard, writes lines log lines, sleeps until sleep_ms passed or
 // the run is cancelled, then fails when asked. Errors: bad params, the
-// cancellation cause, ErrDemoFailed.
-func DemoTask(ctx context.Context, req *xxl.RunReq) (string, error) {
+// cancellation cause, ErrTaskFailed.
+func Task(ctx context.Context, req *xxl.RunReq) (string, error) {
 	var p demoParams
 	if s := bytes.TrimSpace([]byte(req.ExecutorParams)); len(s) > 0 {
 		dec := json.NewDecoder(bytes.NewReader(s))
@@ -55,7 +55,7 @@ func DemoTask(ctx context.Context, req *xxl.RunReq) (string, error) {
 		}
 	}
 	if p.Fail {
-		return "", ErrDemoFailed
+		return "", ErrTaskFailed
 	}
 	return fmt.Sprintf("demo_task ok: shard %d/%d, %d lines, slept %d ms",
 		req.BroadcastIndex, req.BroadcastTotal, p.Lines, p.SleepMS), nil

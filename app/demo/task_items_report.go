@@ -1,4 +1,4 @@
-package xxljob
+package demo
 
 import (
 	"context"
@@ -6,18 +6,14 @@ import (
 
 	"github.com/rs/zerolog"
 	xxl "github.com/xxl-job/xxl-job-executor-go"
+
+	"gomicro/app/xxljob"
 )
 
-// itemCounter is what demo_items_report_task needs from the demo module:
-// the number of items whose id modulo total equals index.
-type itemCounter interface {
-	CountShard(ctx context.Context, index, total int64) (int64, error)
-}
-
-// DemoItemsReport returns demo_items_report_task: it counts the demo items
+// ItemsReportTask returns demo_items_report_task: it counts the demo items
 // of this run's shard (id modulo broadcastTotal; one shard when the job is
-// not broadcast) and returns the count. Errors are the counter's, wrapped.
-func DemoItemsReport(items itemCounter) Handler {
+// not broadcast) and returns the count. Errors are CountShard's, wrapped.
+func ItemsReportTask(items *Service) xxljob.Handler {
 	return func(ctx context.Context, req *xxl.RunReq) (string, error) {
 		index, total := req.BroadcastIndex, max(req.BroadcastTotal, 1)
 		n, err := items.CountShard(ctx, index, total)

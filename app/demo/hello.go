@@ -1,4 +1,4 @@
-package web
+package demo
 
 import (
 	"context"
@@ -42,7 +42,9 @@ func (z *zoneCache) get(name string) *time.Location {
 	return z.loc
 }
 
-func registerHello(api huma.API, store *config.Store) {
+// RegisterHello adds GET /demo/hello (and its legacy alias) to api: the
+// smallest operation of the service, the baseline of its benchmarks.
+func RegisterHello(api huma.API, store *config.Store) {
 	host, _ := os.Hostname()
 	zones := &zoneCache{}
 	handler := func(ctx context.Context, _ *struct{}) (*helloOutput, error) {

@@ -1,4 +1,4 @@
-package xxljob
+package wecom
 
 import (
 	"context"
@@ -9,27 +9,21 @@ import (
 	"github.com/rs/zerolog"
 	xxl "github.com/xxl-job/xxl-job-executor-go"
 
-	"gomicro/app/wecom"
+	"gomicro/app/xxljob"
 )
 
-// notifier is what wecom_report_task needs from the WeCom module; a
-// *wecom.Client is one. The send is synchronous so the run's result says
-// whether WeCom accepted the message.
-type notifier interface {
-	SendSync(ctx context.Context, robot string, m wecom.Message) error
-}
-
-// WecomReport returns wecom_report_task: it sends its params as text to the
-// default WeCom robot and waits for WeCom's answer. Errors: empty params, or
+// ReportTask returns wecom_report_task: it sends its params as text to the
+// default robot and waits for WeCom's answer, so the run's result says
+// whether WeCom accepted the message. Errors: empty params, or
 // the sender's error wrapped (an unknown robot, an *wecom.APIError, the
 // run's cancellation).
-func WecomReport(robots notifier) Handler {
+func ReportTask(robots *Client) xxljob.Handler {
 	return func(ctx context.Context, req *xxl.RunReq) (string, error) {
 		text := strings.TrimSpace(req.ExecutorParams)
 		if text == "" {
 			return "", errors.New("wecom_report_task: params (the text to send) are empty")
 		}
-		if err := robots.SendSync(ctx, wecom.DefaultRobot, wecom.Text{Content: text}); err != nil {
+		if err := robots.SendSync(ctx, DefaultRobot, Text{Content: text}); err != nil {
 			return "", fmt.Errorf("send wecom report: %w", err)
 		}
 		zerolog.Ctx(ctx).Info().Int("chars", len([]rune(text))).Msg("wecom report sent")

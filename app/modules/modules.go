@@ -1,0 +1,23 @@
+// Package modules is the one list of the service's modules, read by every
+// binary: each takes from it what it serves. Adding a module is one package
+// and one line in All.
+package modules
+
+import (
+	"gomicro/app/boot"
+	"gomicro/app/demo"
+	"gomicro/app/module"
+	"gomicro/app/nacos"
+	"gomicro/app/wecom"
+)
+
+// All returns every module, built from the shared parts of a started
+// binary. Constructors are cheap and cannot fail: a module's work starts in
+// its Spec.Start, and bad settings are refused when config is validated.
+func All(a *boot.App) []module.Spec {
+	return []module.Spec{
+		nacos.Module(a.Nacos),
+		wecom.Module(a.Robots),
+		demo.Module(demo.Deps{Store: a.Config, DB: a.DB}),
+	}
+}
