@@ -23,6 +23,7 @@ import (
 	"gomicro/app/logging"
 	"gomicro/app/module"
 	"gomicro/app/nacos"
+	"gomicro/app/redisclient"
 	"gomicro/app/web"
 	"gomicro/app/wecom"
 )
@@ -119,7 +120,12 @@ func Start(ctx context.Context, o Options) (a *App, err error) {
 	if a.alerter, err = alerts.StartAlerts(ctx, a.Robots, cfg); err != nil {
 		return nil, err
 	}
-	a.openRedis(ctx, cfg.Redis)
+	if cfg.Redis.Addr != "" {
+		rc := redisclient.Open(ctx, cfg.Redis)
+		a.Redis = rc
+		a.closers = append(a.closers, func(context.Context) error { return rc.Close() })
+		a.Checks = append(a.Checks, redisclient.Check(rc, cfg.Redis.Addr))
+	}
 	return a, nil
 }
 
