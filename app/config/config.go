@@ -17,6 +17,7 @@ type Config struct {
 	WeChat   WeChat   `koanf:"wechat" json:"wechat"`
 	Nacos    Nacos    `koanf:"nacos" json:"nacos"`
 	Redis    Redis    `koanf:"redis" json:"redis"`
+	MQTT     MQTT     `koanf:"mqtt" json:"mqtt"`
 
 	// Databases are extra named connections beside Database, each opened on
 	// first use; see app/db.Registry.
@@ -100,5 +101,13 @@ func Defaults() map[string]any {
 		"nacos.register":             true,
 		"redis.key_prefix":           "gomicro:",
 		"redis.dial_timeout":         "2s",
+		"mqtt.enabled":               true,
+		"mqtt.host":                  "0.0.0.0",
+		"mqtt.port":                  3563,
+		"mqtt.ws_port":               3653,
+		"mqtt.max_payload":           64 << 10,
+		"mqtt.max_connections":       10000,
+		"mqtt.max_inflight":          20,
+		"mqtt.call_timeout":          "10s",
 	}
 }

@@ -35,6 +35,8 @@ type Spec struct {
 	Tasks map[string]xxljob.Handler
 	// Checks are probed by the server's /readyz.
 	Checks []Check
+	// Gateway are handlers the server's MQTT gateway routes to.
+	Gateway []Handler
 	// Start begins the module's background work in the server (hubs,
 	// consumers), once, before it listens; work started must end by Stop.
 	Start func(ctx context.Context) error
