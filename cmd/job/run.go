@@ -63,6 +63,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		err = errors.Join(err, nc.Close(cctx))
 	}()
 	cfg = store.Current()
+	logger.Info().Strs("sections", cfg.UnknownSections()).Msg("config sections gomicro does not use (kept, not read)")
 	loc, err := time.LoadLocation(cfg.App.Timezone)
 	if err != nil {
 		return fmt.Errorf("%w: app.timezone: %w", config.ErrInvalid, err)

@@ -68,6 +68,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	}
 	defer closeNacos(context.WithoutCancel(ctx), nc, 5*time.Second)
 	cfg = store.Current()
+	base.Info().Strs("sections", cfg.UnknownSections()).Msg("config sections gomicro does not use (kept, not read)")
 
 	dbs, err := db.NewRegistry(ctx, cfg)
 	if err != nil {
