@@ -108,6 +108,8 @@ func Start(ctx context.Context, o Options) (a *App, err error) {
 	}
 	a.closers = append(a.closers, a.Nacos.Close)
 	cfg = a.Config.Current()
+	// Listed after Nacos, so sections of a shared dataId show too.
+	a.Logger.Info().Strs("sections", cfg.UnknownSections()).Msg("config sections gomicro does not use (kept, not read)")
 
 	if err := a.openDatabase(ctx, cfg); err != nil {
 		return nil, err

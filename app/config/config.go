@@ -3,7 +3,10 @@
 // current value in a Store that swaps it atomically on reload.
 package config
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Config is the whole effective configuration. A Config is never modified
 // after Build returns it: a reload builds a new value and swaps it in.
@@ -26,7 +29,15 @@ type Config struct {
 	// flat holds every key of the merged layers (known or not) so a reload
 	// can report exactly which keys changed.
 	flat map[string]any
+	// unknown lists the top-level sections no field takes.
+	unknown []string
 }
+
+// UnknownSections lists, sorted, the top-level sections of the merged
+// layers that are no section of Config: those of other services sharing a
+// dataId, or a misspelt section name. They are kept (a reload reports
+// their changed keys) but used nowhere; binaries log the list once at start.
+func (c *Config) UnknownSections() []string { return slices.Clone(c.unknown) }
 
 // App names the service and its clock.
 type App struct {

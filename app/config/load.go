@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/knadh/koanf/parsers/yaml"
 	"github.com/knadh/koanf/providers/confmap"
@@ -56,7 +57,9 @@ type Loader struct {
 }
 
 // NewLoader reads and parses the selected file once. environ is the process
-// environment (os.Environ()). The error wraps ErrInvalid and names the file.
+// environment (os.Environ()). The error wraps ErrInvalid and names the file;
+// a key in a section gomicro owns that names no setting is such an error,
+// with the nearest known key suggested.
 func NewLoader(sel Selection, environ []string) (*Loader, error) {
 	raw, err := os.ReadFile(sel.Path)
 	if err != nil {
@@ -66,6 +69,9 @@ func NewLoader(sel Selection, environ []string) (*Loader, error) {
 	if err := k.Load(rawbytes.Provider(raw), yaml.Parser()); err != nil {
 		return nil, fmt.Errorf("%w: %s: parse yaml: %w", ErrInvalid, sel.Path, err)
 	}
+	if msgs := unknownKeys(k.All()); len(msgs) > 0 {
+		return nil, fmt.Errorf("%w: %s: %s", ErrInvalid, sel.Path, strings.Join(msgs, "; "))
+	}
 	return &Loader{sel: sel, file: k.All(), environ: environ}, nil
 }
 
@@ -74,7 +80,10 @@ func (l *Loader) Selection() Selection { return l.sel }
 
 // Build merges defaults < file < remote < environment into a validated
 // Config. remote is the Nacos content (YAML or JSON); nil means none. Errors
-// wrap ErrInvalid and name the file (or "remote") and the offending key.
+// wrap ErrInvalid and name the file (or "remote config") and the offending
+// key; in remote, as in the file, an unknown key inside a section gomicro
+// owns is refused, while unknown top-level sections are kept (see
+// Config.UnknownSections).
 func (l *Loader) Build(remote []byte) (*Config, error) {
 	k := koanf.New(".")
 	if err := k.Load(confmap.Provider(Defaults(), "."), nil); err != nil {
@@ -88,6 +97,9 @@ func (l *Loader) Build(remote []byte) (*Config, error) {
 		rk := koanf.New(".")
 		if err := rk.Load(rawbytes.Provider(remote), yaml.Parser()); err != nil {
 			return nil, fmt.Errorf("%w: remote config: parse yaml/json: %w", ErrInvalid, err)
+		}
+		if msgs := unknownKeys(rk.All()); len(msgs) > 0 {
+			return nil, fmt.Errorf("%w: remote config: %s", ErrInvalid, strings.Join(msgs, "; "))
 		}
 		if err := k.Merge(rk); err != nil {
 			return nil, fmt.Errorf("%w: remote config: %w", ErrInvalid, err)
@@ -108,5 +120,6 @@ func (l *Loader) Build(remote []byte) (*Config, error) {
 		return nil, fmt.Errorf("%w: %s: %w", ErrInvalid, origin, err)
 	}
 	cfg.flat = k.All()
+	cfg.unknown = unknownSections(k.Keys())
 	return cfg, nil
 }

@@ -12,8 +12,10 @@ import (
 const Mask = "******"
 
 // Masked returns the config as a map keyed like the config file, with every
-// secret (fields tagged secret:"true") replaced by Mask. It is the only form
-// in which config is logged or served.
+// secret (fields tagged secret:"true") replaced by Mask, the userinfo of
+// every URL (url:"true") masked by RedactURL and the values of a MySQL
+// parameter string (dsnparams:"true") masked but for the driver's own
+// settings. It is the only form in which config is logged or served.
 func (c *Config) Masked() map[string]any {
 	m, _ := maskValue(reflect.ValueOf(*c)).(map[string]any)
 	m["env"] = c.Env
@@ -45,15 +47,20 @@ func maskValue(v reflect.Value) any {
 				continue
 			}
 			fv := v.Field(i)
-			if f.Tag.Get("secret") == "true" {
+			switch {
+			case f.Tag.Get("secret") == "true":
 				if !fv.IsZero() {
 					out[tag] = Mask
 				} else {
 					out[tag] = ""
 				}
-				continue
+			case f.Tag.Get("url") == "true":
+				out[tag] = RedactURL(fv.String())
+			case f.Tag.Get("dsnparams") == "true":
+				out[tag] = maskDSNParams(fv.String())
+			default:
+				out[tag] = maskValue(fv)
 			}
-			out[tag] = maskValue(fv)
 		}
 		return out
 	case reflect.Map:
@@ -72,8 +79,19 @@ func maskValue(v reflect.Value) any {
 	}
 }
 
-var secretNames = sync.OnceValue(func() map[string]bool {
-	names := map[string]bool{}
+// maskKinds are the ways a value is masked for display, weakest first.
+const (
+	shownPlain = iota
+	shownURL
+	shownParams
+	shownSecret
+)
+
+// fieldMasks maps every config field name to how its value is masked. A
+// name is looked up by the last segment of a key, so when fields of one
+// name are masked differently in different sections, the strongest wins.
+var fieldMasks = sync.OnceValue(func() map[string]int {
+	kinds := map[string]int{}
 	var walk func(t reflect.Type)
 	walk = func(t reflect.Type) {
 		for i := range t.NumField() {
@@ -82,22 +100,40 @@ var secretNames = sync.OnceValue(func() map[string]bool {
 			if ft.Kind() == reflect.Map {
 				ft = ft.Elem()
 			}
-			if f.Tag.Get("secret") == "true" {
-				names[f.Tag.Get("koanf")] = true
+			kind := shownPlain
+			switch {
+			case f.Tag.Get("secret") == "true":
+				kind = shownSecret
+			case f.Tag.Get("dsnparams") == "true":
+				kind = shownParams
+			case f.Tag.Get("url") == "true":
+				kind = shownURL
 			}
+			name := f.Tag.Get("koanf")
+			kinds[name] = max(kinds[name], kind)
 			if ft.Kind() == reflect.Struct && ft.PkgPath() != "time" {
 				walk(ft)
 			}
 		}
 	}
 	walk(reflect.TypeFor[Config]())
-	return names
+	return kinds
 })
 
-// isSecret reports whether a config path ends in a secret field name.
-func isSecret(path string) bool {
+// maskedText returns val, the value of the config key path, as it may be
+// shown in an error or a log line.
+func maskedText(path, val string) string {
 	if i := strings.LastIndexAny(path, ".]"); i >= 0 {
 		path = path[i+1:]
 	}
-	return secretNames()[path]
+	switch fieldMasks()[path] {
+	case shownSecret:
+		return Mask
+	case shownParams:
+		return maskDSNParams(val)
+	case shownURL:
+		return RedactURL(val)
+	default:
+		return val
+	}
 }

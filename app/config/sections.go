@@ -12,7 +12,7 @@ type Database struct {
 	Host            string        `koanf:"host" json:"host"`
 	Port            int           `koanf:"port" json:"port" validate:"min=0,max=65535"`
 	Name            string        `koanf:"name" json:"name"`
-	Params          string        `koanf:"params" json:"params"`
+	Params          string        `koanf:"params" json:"params" dsnparams:"true"`
 	MaxOpenConns    int           `koanf:"max_open_conns" json:"max_open_conns" validate:"min=0"`
 	MaxIdleConns    int           `koanf:"max_idle_conns" json:"max_idle_conns" validate:"min=0"`
 	ConnMaxLifetime time.Duration `koanf:"conn_max_lifetime" json:"conn_max_lifetime" validate:"min=0"`
@@ -25,7 +25,7 @@ type Database struct {
 // XxlJob configures the executor of cmd/job (the Python template's keys plus
 // address, log_path and log_retention_days).
 type XxlJob struct {
-	URL              string `koanf:"url" json:"url"`
+	URL              string `koanf:"url" json:"url" url:"true"`
 	AppName          string `koanf:"app_name" json:"app_name"`
 	AccessToken      string `koanf:"access_token" json:"access_token" secret:"true"`
 	Port             int    `koanf:"port" json:"port" validate:"min=0,max=65535"`
@@ -40,7 +40,7 @@ type XxlJob struct {
 
 // WeChat configures WeCom group robots.
 type WeChat struct {
-	RobotBaseURL   string                   `koanf:"robot_base_url" json:"robot_base_url" validate:"omitempty,http_url"`
+	RobotBaseURL   string                   `koanf:"robot_base_url" json:"robot_base_url" validate:"omitempty,http_url" url:"true"`
 	RobotTemplates map[string]RobotTemplate `koanf:"robot_templates" json:"robot_templates" validate:"dive"`
 	// QueueSize bounds the messages waiting per robot; past it a send is
 	// refused and logged instead of blocking the caller.
@@ -68,7 +68,7 @@ type Alert struct {
 
 // Nacos is the connection to the config center; an empty Host turns it off.
 type Nacos struct {
-	Host          string `koanf:"host" json:"host"`
+	Host          string `koanf:"host" json:"host" url:"true"`
 	Username      string `koanf:"username" json:"username"`
 	Password      string `koanf:"password" json:"password" secret:"true"`
 	Namespace     string `koanf:"namespace" json:"namespace"`

@@ -30,7 +30,7 @@ func validate(cfg *Config) error {
 	msgs := make([]string, 0, len(verrs))
 	for _, fe := range verrs {
 		key := strings.TrimPrefix(fe.Namespace(), "Config.")
-		msgs = append(msgs, fmt.Sprintf("%s: %s", key, describe(fe, isSecret(key))))
+		msgs = append(msgs, fmt.Sprintf("%s: %s", key, describe(fe, key)))
 	}
 	return errors.New(strings.Join(msgs, "; "))
 }
@@ -56,11 +56,8 @@ func alertRobotConfigured(sl validator.StructLevel) {
 	sl.ReportError(w.Alert.Robot, "alert.robot", "Robot", "robot_configured", "")
 }
 
-func describe(fe validator.FieldError, secret bool) string {
-	val := fmt.Sprint(fe.Value())
-	if secret {
-		val = Mask
-	}
+func describe(fe validator.FieldError, key string) string {
+	val := maskedText(key, fmt.Sprint(fe.Value()))
 	if fe.Param() != "" {
 		return fmt.Sprintf("fails %q=%s (got %q)", fe.Tag(), fe.Param(), val)
 	}

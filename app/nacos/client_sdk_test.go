@@ -105,6 +105,7 @@ func TestInvalidPushIsRefusedAndOldConfigKept(t *testing.T) {
 	}{
 		{"bad yaml", "log:\n  level: [warn\n", "parse yaml"},
 		{"fails validation", "log:\n  level: loud\n", "log.level"},
+		{"unknown key", "log:\n  level: debug\nserver:\n  prot: 8001\n", "remote config: server.prot: unknown key (did you mean server.port?)"},
 		{"dataId deleted", "", "empty or missing"},
 	}
 	for _, tc := range cases {

@@ -55,7 +55,9 @@ const (
 )
 
 func TestControllerWithNacosOff(t *testing.T) {
-	store := localStore(t, "database:\n  password: local-db-pass\n")
+	store := localStore(t, "database:\n  password: local-db-pass\n  params: parseTime=true&app_secret=local-param-pass\n"+
+		"xxl-job:\n  url: http://u:local-xxl-pass@xxl.internal/xxl-job-admin\n"+
+		"wechat:\n  robot_base_url: https://w:local-wecom-pass@qyapi.internal\n")
 	c, err := nacos.New(context.Background(), config.Nacos{}, nil, store)
 	if err != nil {
 		t.Fatal(err)
@@ -66,8 +68,13 @@ func TestControllerWithNacosOff(t *testing.T) {
 	if rec.Code != http.StatusOK {
 		t.Fatalf("GET from loopback without a configured token: %d %s", rec.Code, rec.Body)
 	}
-	if strings.Contains(rec.Body.String(), "local-db-pass") {
-		t.Error("response leaks database.password")
+	for _, secret := range []string{"local-db-pass", "local-param-pass", "local-xxl-pass", "local-wecom-pass"} {
+		if strings.Contains(rec.Body.String(), secret) {
+			t.Errorf("response leaks %s: %s", secret, rec.Body)
+		}
+	}
+	if !strings.Contains(rec.Body.String(), "http://u:******@xxl.internal/xxl-job-admin") {
+		t.Errorf("xxl-job.url not shown masked: %s", rec.Body)
 	}
 	var view nacos.ConfigView
 	if err := json.Unmarshal(rec.Body.Bytes(), &view); err != nil {

@@ -119,7 +119,7 @@ func newSettings(cfg config.WeChat) (*settings, error) {
 	}
 	base, err := url.Parse(strings.TrimRight(raw, "/"))
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return nil, fmt.Errorf("%w: wechat.robot_base_url %q: want an http(s) URL", config.ErrInvalid, redact(raw, ""))
+		return nil, fmt.Errorf("%w: wechat.robot_base_url %q: want an http(s) URL", config.ErrInvalid, redact(config.RedactURL(raw), ""))
 	}
 	s := &settings{base: base, robots: cfg.RobotTemplates, queueSize: cfg.QueueSize, timeout: cfg.Timeout}
 	if s.queueSize <= 0 {

@@ -35,7 +35,7 @@ func (e *Executor) Start(ctx context.Context) error {
 	e.loops.Add(2)
 	go e.registryLoop(loops)
 	go e.cleanLoop(loops)
-	zerolog.Ctx(ctx).Info().Str("address", e.address).Strs("admins", e.admin.urls).
+	zerolog.Ctx(ctx).Info().Str("address", e.address).Strs("admins", e.admin.shown()).
 		Str("app_name", e.cfg.AppName).Msg("xxl-job executor started")
 	return nil
 }
