@@ -61,3 +61,12 @@ func Migrations(specs []Spec) []db.Migration {
 	}
 	return out
 }
+
+// Handlers returns the gateway handlers of every spec, in list order.
+func Handlers(specs []Spec) []Handler {
+	var out []Handler
+	for _, s := range specs {
+		out = append(out, s.Gateway...)
+	}
+	return out
+}

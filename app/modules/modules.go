@@ -6,6 +6,7 @@ package modules
 import (
 	"gomicro/app/boot"
 	"gomicro/app/demo"
+	"gomicro/app/gateway"
 	"gomicro/app/module"
 	"gomicro/app/nacos"
 	"gomicro/app/wecom"
@@ -15,9 +16,12 @@ import (
 // binary. Constructors are cheap and cannot fail: a module's work starts in
 // its Spec.Start, and bad settings are refused when config is validated.
 func All(a *boot.App) []module.Spec {
-	return []module.Spec{
+	specs := []module.Spec{
 		nacos.Module(a.Nacos),
 		wecom.Module(a.Robots),
 		demo.Module(demo.Deps{Store: a.Config, DB: a.DB}),
 	}
+	// The MQTT gateway routes to every module's handlers, so it comes last.
+	gw := gateway.New(gateway.Deps{Store: a.Config, Metrics: a.Metrics, Handlers: module.Handlers(specs)})
+	return append(specs, gateway.Module(gw))
 }

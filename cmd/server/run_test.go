@@ -39,6 +39,8 @@ func testEnviron(t *testing.T) []string {
 	return []string{
 		"APP_CONFIG=../../config_test.yaml",
 		"APP_SERVER_PORT=0",
+		"APP_MQTT_PORT=0",
+		"APP_MQTT_WS_PORT=0",
 		"APP_LOG_FORMAT=json",
 		"APP_LOG_DIR=" + filepath.Join(dir, "log"),
 		"APP_DATABASE_PATH=" + filepath.Join(dir, "gomicro.db"),
