@@ -292,3 +292,42 @@ func TestRetentionRemovesOldRunLogDirs(t *testing.T) {
 		}
 	}
 }
+
+// TestTrailingDataRefused sends each endpoint a valid object followed by
+// more: the request is refused as a whole, the answer does not echo what
+// followed, and a refused /run leaves no trace (its log id stays fresh).
+// White space after the object is fine: the admin ends bodies with none,
+// other clients with a newline.
+func TestTrailingDataRefused(t *testing.T) {
+	admin := newFakeAdmin(t, testToken)
+	h := start(t, setup{admins: admin.srv.URL})
+	run := `{"jobId":1,"logId":71,"executorHandler":"demo_task","glueType":"BEAN"}`
+	bodies := map[string]string{
+		"/run":      run,
+		"/kill":     `{"jobId":9}`, // another job: killing or asking it leaves the run alone
+		"/idleBeat": `{"jobId":9}`,
+		"/log":      `{"logDateTim":1700000000000,"logId":71,"fromLineNum":1}`,
+	}
+	for path, body := range bodies {
+		for _, tail := range []string{`x-trailer`, `{"jobId":2}`, ` [1]`, "\n\"s3cret-trailer\"", `}`} {
+			t.Run(path+"/"+tail, func(t *testing.T) {
+				a := h.callRaw(t, path, body+tail)
+				if a.Code != 500 || !strings.HasPrefix(a.Msg, "invalid request: ") {
+					t.Errorf("answer %d %q, want 500 invalid request", a.Code, a.Msg)
+				}
+				if strings.Contains(a.Msg, "trailer") || strings.Contains(a.Msg, "jobId") {
+					t.Errorf("answer %q echoes the body", a.Msg)
+				}
+			})
+		}
+	}
+	if n := admin.count(71); n != 0 {
+		t.Fatalf("a refused /run was called back %d times", n)
+	}
+	for path, body := range bodies {
+		if a := h.callRaw(t, path, body+" \r\n\t"); a.Code != 200 {
+			t.Errorf("%s with trailing white space answered %d %q, want 200", path, a.Code, a.Msg)
+		}
+	}
+	assertCallback(t, admin.awaitCallbacks(t, 71)[71], 200, "demo_task ok")
+}
