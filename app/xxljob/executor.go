@@ -63,8 +63,8 @@ type Options struct {
 	// Transport is the base round tripper towards the admin
 	// (http.DefaultTransport); it is always wrapped in trace.Transport.
 	Transport http.RoundTripper
-	// LogPageLines caps the lines of one /log answer while the run is still
-	// writing (1000); a finished run's log is served whole.
+	// LogPageLines caps the lines of one /log answer (1000), as 1 MiB caps
+	// its bytes, for live and finished runs alike.
 	LogPageLines int
 }
 
