@@ -51,3 +51,4 @@ fuzz: ## each fuzz target for 20 s
 	$(GO) test -run '^$$' -fuzz FuzzFormat -fuzztime 20s ./app/wecom/
 	$(GO) test -run '^$$' -fuzz FuzzEndpoints -fuzztime 20s ./app/xxljob/
 	$(GO) test -run '^$$' -fuzz FuzzParseTopic -fuzztime 20s ./app/gateway/
+	$(GO) test -run '^$$' -fuzz FuzzReadPage -fuzztime 20s ./app/xxljob/

@@ -54,6 +54,9 @@ type Server struct {
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout" json:"shutdown_timeout" validate:"min=0"`
 	ReadTimeout     time.Duration `koanf:"read_timeout" json:"read_timeout" validate:"min=0"`
 	WriteTimeout    time.Duration `koanf:"write_timeout" json:"write_timeout" validate:"min=0"`
+	// IdleTimeout closes a keep-alive connection that has carried no request
+	// for this long; zero falls back to ReadTimeout (net/http's rule).
+	IdleTimeout time.Duration `koanf:"idle_timeout" json:"idle_timeout" validate:"min=0"`
 	// TrustedProxies lists proxy CIDRs whose X-Forwarded-For is believed
 	// for the client IP; empty trusts none.
 	TrustedProxies []string `koanf:"trusted_proxies" json:"trusted_proxies" validate:"dive,cidr|ip"`
@@ -71,6 +74,16 @@ type Log struct {
 	BufferSize int `koanf:"buffer_size" json:"buffer_size" validate:"min=16"`
 }
 
+// The HTTP timeouts both binaries' listeners start from (server.* and
+// xxl-job.*), kept in one place so the two cannot drift apart unnoticed.
+// The idle timeout is what the server had in effect before it was a key of
+// its own (net/http falls back to the read timeout).
+const (
+	defaultReadTimeout  = "30s"
+	defaultWriteTimeout = "30s"
+	defaultIdleTimeout  = "30s"
+)
+
 // Defaults returns the built-in layer, the lowest of all.
 func Defaults() map[string]any {
 	return map[string]any{
@@ -80,8 +93,9 @@ func Defaults() map[string]any {
 		"server.port":                8000,
 		"server.max_body_bytes":      1 << 20,
 		"server.shutdown_timeout":    "15s",
-		"server.read_timeout":        "30s",
-		"server.write_timeout":       "30s",
+		"server.read_timeout":        defaultReadTimeout,
+		"server.write_timeout":       defaultWriteTimeout,
+		"server.idle_timeout":        defaultIdleTimeout,
 		"log.level":                  "info",
 		"log.dir":                    "log",
 		"log.retention_days":         60,
@@ -96,7 +110,12 @@ func Defaults() map[string]any {
 		"database.conn_max_lifetime": "30m",
 		"database.slow_threshold":    "200ms",
 		"xxl-job.app_name":           "gomicro-job",
+		"xxl-job.host":               "0.0.0.0",
 		"xxl-job.port":               9999,
+		"xxl-job.read_timeout":       defaultReadTimeout,
+		"xxl-job.write_timeout":      defaultWriteTimeout,
+		"xxl-job.idle_timeout":       defaultIdleTimeout,
+		"xxl-job.max_connections":    256,
 		"xxl-job.log_path":           "xxl_log",
 		"xxl-job.log_retention_days": 30,
 		"xxl-job.shutdown_timeout":   "30s",

@@ -23,11 +23,14 @@ type Database struct {
 }
 
 // XxlJob configures the executor of cmd/job (the Python template's keys plus
-// address, log_path and log_retention_days).
+// host, address, log_path, log_retention_days and the listener's limits).
+// Host is the address listened on, as server.host is the server's: every
+// interface when it is 0.0.0.0 (the default) or empty.
 type XxlJob struct {
 	URL              string `koanf:"url" json:"url" url:"true"`
 	AppName          string `koanf:"app_name" json:"app_name"`
 	AccessToken      string `koanf:"access_token" json:"access_token" secret:"true"`
+	Host             string `koanf:"host" json:"host" validate:"omitempty,ip|hostname_rfc1123"`
 	Port             int    `koanf:"port" json:"port" validate:"min=0,max=65535"`
 	Address          string `koanf:"address" json:"address"`
 	LogPath          string `koanf:"log_path" json:"log_path"`
@@ -36,6 +39,15 @@ type XxlJob struct {
 	// quarters of it to finish, the rest is for cancelling and reporting.
 	// Zero would leave no time to deregister or flush callbacks.
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout" json:"shutdown_timeout" validate:"min=1s"`
+	// ReadTimeout, WriteTimeout and IdleTimeout are the executor's
+	// http.Server timeouts, with the server's defaults; a zero IdleTimeout
+	// falls back to ReadTimeout.
+	ReadTimeout  time.Duration `koanf:"read_timeout" json:"read_timeout" validate:"min=0"`
+	WriteTimeout time.Duration `koanf:"write_timeout" json:"write_timeout" validate:"min=0"`
+	IdleTimeout  time.Duration `koanf:"idle_timeout" json:"idle_timeout" validate:"min=0"`
+	// MaxConnections caps the connections served at once; past it new ones
+	// wait in the kernel's accept queue until one closes.
+	MaxConnections int `koanf:"max_connections" json:"max_connections" validate:"min=1"`
 }
 
 // WeChat configures WeCom group robots.

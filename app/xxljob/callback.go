@@ -53,6 +53,9 @@ type sender struct {
 	dir     string
 	retry   time.Duration
 	pending prometheus.Gauge
+	// settled is told of callbacks once they are on the spool, delivered
+	// or dropped: from then on the sender alone answers for them.
+	settled func([]Callback) error
 
 	in      chan Callback
 	flush   chan struct{}
@@ -63,30 +66,50 @@ type sender struct {
 	seq     atomic.Int64 // spool file names, unique within this process
 }
 
-// batch is one spool file and the callbacks it holds.
+// batch is one spool file and the callbacks it holds; settled once it is
+// on disk or delivered.
 type batch struct {
-	file string
-	cbs  []Callback
+	file    string
+	cbs     []Callback
+	settled bool
 }
 
-func newSender(admin *adminClient, dir string, retry time.Duration, pending prometheus.Gauge) *sender {
-	return &sender{admin: admin, dir: dir, retry: retry, pending: pending,
+func newSender(admin *adminClient, dir string, retry time.Duration, pending prometheus.Gauge, settled func([]Callback) error) *sender {
+	return &sender{admin: admin, dir: dir, retry: retry, pending: pending, settled: settled,
 		in: make(chan Callback, 1024), flush: make(chan struct{}), done: make(chan struct{})}
 }
 
 // start loads the spool left by an earlier process and starts delivering.
-// Deliveries run under a ctx of their own, which only stop cancels.
-func (s *sender) start(ctx context.Context) error {
+// Deliveries run under a ctx of their own, which only stop cancels. It
+// returns the log ids whose results are on the spool.
+func (s *sender) start(ctx context.Context) (map[int64]bool, error) {
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
-		return fmt.Errorf("create callback spool: %w", err)
+		return nil, fmt.Errorf("create callback spool: %w", err)
 	}
 	pending, err := s.load(ctx)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	spooled := map[int64]bool{}
+	for _, b := range pending {
+		for _, cb := range b.cbs {
+			spooled[cb.LogID] = true
+		}
 	}
 	ctx, s.cancel = context.WithCancel(ctx)
 	go s.loop(ctx, pending)
-	return nil
+	return spooled, nil
+}
+
+// settle tells settled of b's callbacks, once.
+func (s *sender) settle(ctx context.Context, b *batch) {
+	if b.settled {
+		return
+	}
+	b.settled = true
+	if err := s.settled(b.cbs); err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("xxl-job run records not marked reported; a restart reports those runs once more")
+	}
 }
 
 // enqueue hands over a result; it blocks only while the buffer is full. A
@@ -106,11 +129,14 @@ func (s *sender) enqueue(ctx context.Context, cb Callback) {
 		s.drop(ctx, []Callback{cb})
 		return
 	}
-	if err := persist(s.newBatch([]Callback{cb})); err != nil {
+	b := s.newBatch([]Callback{cb})
+	if err := persist(b); err != nil {
 		zerolog.Ctx(ctx).Error().Err(err).Int64("log_id", cb.LogID).Int("handle_code", cb.HandleCode).
-			Msg("xxl-job callback after stop could not be spooled and is lost")
+			Msg("xxl-job callback after stop could not be spooled; the next start reports the run failed")
 		s.pending.Dec()
+		return
 	}
+	s.settle(ctx, &b)
 }
 
 // stop makes a last delivery attempt and ends the sender, all within ctx:
@@ -198,6 +224,8 @@ func (s *sender) accept(ctx context.Context, pending []batch, cbs []Callback) []
 	b := s.newBatch(cbs)
 	if err := persist(b); err != nil {
 		zerolog.Ctx(ctx).Error().Err(err).Int("callbacks", len(cbs)).Msg("xxl-job callback spool write failed; held in memory only")
+	} else {
+		s.settle(ctx, &b)
 	}
 	return append(pending, b)
 }
@@ -214,6 +242,7 @@ func (s *sender) drop(ctx context.Context, cbs []Callback) {
 		zerolog.Ctx(ctx).Info().Int64("log_id", cb.LogID).Int("handle_code", cb.HandleCode).
 			Msg("xxl-job callback dropped: no admin configured (xxl-job.url)")
 	}
+	s.settle(ctx, &batch{cbs: cbs})
 }
 
 // send posts pending batches in order until an admin refuses; it returns
@@ -224,6 +253,7 @@ func (s *sender) send(ctx context.Context, pending []batch) ([]batch, error) {
 		if err := s.admin.post(ctx, "api/callback", b.cbs); err != nil {
 			return pending, err
 		}
+		s.settle(ctx, &pending[0])
 		if err := os.Remove(b.file); err != nil && !errors.Is(err, os.ErrNotExist) {
 			zerolog.Ctx(ctx).Error().Err(err).Str("file", b.file).Msg("xxl-job callbacks delivered but their spool file stays")
 		}
@@ -274,7 +304,7 @@ func (s *sender) load(ctx context.Context) ([]batch, error) {
 			_ = os.Rename(p, p+".bad")
 			continue
 		}
-		out = append(out, batch{file: p, cbs: cbs})
+		out = append(out, batch{file: p, cbs: cbs, settled: true})
 		n += len(cbs)
 	}
 	slices.SortFunc(out, func(a, b batch) int { return cmp.Compare(spoolTime(a.file), spoolTime(b.file)) })

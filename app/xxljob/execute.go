@@ -153,6 +153,10 @@ func truncate(s string, n int) string {
 // valid W3C trace-id, so a log id and its trace id map onto each other.
 func runTraceID(logID int64) string { return fmt.Sprintf("%032x", uint64(logID)) }
 
+// dupWindow is how many of the last triggers' log ids are refused when
+// they come again, across restarts.
+const dupWindow = 10000
+
 // logIDSet remembers the log ids of the last n triggers so a repeated /run
 // (an admin retry, say) is refused instead of running the task twice.
 type logIDSet struct {
@@ -167,13 +171,16 @@ func newLogIDSet(n int) *logIDSet {
 
 func (s *logIDSet) has(id int64) bool { _, ok := s.ids[id]; return ok }
 
-func (s *logIDSet) add(id int64) {
+// add remembers id; when the set was full it returns the id it forgot.
+func (s *logIDSet) add(id int64) (evicted int64, full bool) {
 	if len(s.ring) < cap(s.ring) {
 		s.ring = append(s.ring, id)
 	} else {
-		delete(s.ids, s.ring[s.next])
+		evicted, full = s.ring[s.next], true
+		delete(s.ids, evicted)
 		s.ring[s.next] = id
 		s.next = (s.next + 1) % len(s.ring)
 	}
 	s.ids[id] = struct{}{}
+	return evicted, full
 }

@@ -63,8 +63,8 @@ type Options struct {
 	// Transport is the base round tripper towards the admin
 	// (http.DefaultTransport); it is always wrapped in trace.Transport.
 	Transport http.RoundTripper
-	// LogPageLines caps the lines of one /log answer while the run is still
-	// writing (1000); a finished run's log is served whole.
+	// LogPageLines caps the lines of one /log answer (1000), as 1 MiB caps
+	// its bytes, for live and finished runs alike.
 	LogPageLines int
 }
 
@@ -101,6 +101,7 @@ type Executor struct {
 	address string // advertised registryValue, "http://host:port/"
 	admin   *adminClient
 	logs    *runLogs
+	records *runRecords
 	sender  *sender
 	metrics *metrics
 
@@ -109,6 +110,7 @@ type Executor struct {
 	workers  map[int64]*worker
 	active   map[*run]struct{}
 	seen     *logIDSet
+	reserved map[int64]struct{} // log ids of triggers being recorded
 	started  bool
 	stopping bool
 	base     context.Context // parent of every run, detached from Start's cancel
@@ -149,18 +151,21 @@ func New(cfg config.XxlJob, opts Options) (*Executor, error) {
 	if err != nil {
 		return nil, err
 	}
+	records := newRunRecords(cfg.LogPath)
 	return &Executor{
 		cfg:      cfg,
 		opts:     opts,
 		address:  addr,
 		admin:    admin,
 		logs:     newRunLogs(cfg.LogPath, opts.Location, opts.Now, opts.LogPageLines),
-		sender:   newSender(admin, callbackDir(cfg.LogPath), opts.Retry, m.pending),
+		records:  records,
+		sender:   newSender(admin, callbackDir(cfg.LogPath), opts.Retry, m.pending, records.settle),
 		metrics:  m,
 		handlers: map[string]Handler{},
 		workers:  map[int64]*worker{},
 		active:   map[*run]struct{}{},
-		seen:     newLogIDSet(10000),
+		seen:     newLogIDSet(dupWindow),
+		reserved: map[int64]struct{}{},
 		runs:     newRunGroup(),
 	}, nil
 }

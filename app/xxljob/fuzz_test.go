@@ -21,6 +21,7 @@ func FuzzEndpoints(f *testing.F) {
 		`{"logDateTim":1700000000000,"logId":9,"fromLineNum":-5}`,
 		`{"logDateTim":-1,"logId":-9,"fromLineNum":2147483647}`,
 		`{"jobId":"1"}`, `{"jobId":1e400}`,
+		`{"jobId":1}x`, `{"jobId":1}{"jobId":2}`, "{\"jobId\":1}\n",
 	} {
 		f.Add(uint8(i), []byte(body))
 	}

@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -114,7 +112,8 @@ type setup struct {
 // and s.tasks registered; Stop runs at cleanup unless the test stopped it.
 func start(t testing.TB, s setup) *harness {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// The listener and server are the ones cmd/job builds.
+	ln, err := xxljob.Listen(config.XxlJob{Host: "127.0.0.1", MaxConnections: 256})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,9 +161,10 @@ func start(t testing.TB, s setup) *harness {
 			t.Fatal(err)
 		}
 	}
-	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: ex.Handler()}}
-	srv.Start()
-	t.Cleanup(srv.Close)
+	srv := ex.Server()
+	served := make(chan struct{})
+	go func() { defer close(served); _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close(); <-served })
 	logger := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
 	if err := ex.Start(logger.WithContext(context.Background())); err != nil {
 		t.Fatal(err)
@@ -177,7 +177,7 @@ func start(t testing.TB, s setup) *harness {
 		defer cancel()
 		_ = ex.Stop(ctx)
 	})
-	return &harness{ex: ex, url: srv.URL, gate: g, dir: s.logPath, unstick: unstick}
+	return &harness{ex: ex, url: "http://" + ln.Addr().String(), gate: g, dir: s.logPath, unstick: unstick}
 }
 
 // answer is an executor endpoint's reply, decoded as an object: decoding

@@ -120,21 +120,37 @@ func (e *Executor) serveLog(r *http.Request) any {
 	return h(&req)
 }
 
-// decode reads one JSON object; the message names the problem, never echoes
-// the body.
+// decode reads exactly one JSON value: anything but white space after it
+// is refused, so a body the admin did not send whole (or one carrying a
+// second request) is not half-understood. The message names the problem,
+// never echoes the body.
 func decode(body io.Reader, v any) error {
-	err := json.NewDecoder(body).Decode(v)
+	dec := json.NewDecoder(body)
+	err := dec.Decode(v)
+	if err == nil {
+		// Token reads past white space only; io.EOF is the one clean end.
+		if _, terr := dec.Token(); !errors.Is(terr, io.EOF) {
+			err = errTrailing
+			if errors.As(terr, new(*http.MaxBytesError)) {
+				err = terr
+			}
+		}
+	}
 	var tooBig *http.MaxBytesError
 	switch {
+	case err == nil:
+		return nil
 	case errors.As(err, &tooBig):
 		return fmt.Errorf("invalid request: body over %d bytes", tooBig.Limit)
 	case errors.Is(err, io.EOF):
 		return errors.New("invalid request: empty body")
-	case err != nil:
-		return fmt.Errorf("invalid request: %w", err)
+	case errors.Is(err, errTrailing):
+		return err
 	}
-	return nil
+	return fmt.Errorf("invalid request: %w", err)
 }
+
+var errTrailing = errors.New("invalid request: data after the JSON object")
 
 func validateRun(req *xxl.RunReq) error {
 	switch {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"github.com/rs/zerolog"
 	xxl "github.com/xxl-job/xxl-job-executor-go"
 )
 
@@ -33,6 +34,7 @@ const (
 	reasonCover      = "block strategy effect：Cover Early"
 	reasonNewHandler = "change jobhandler or glue type, and terminate the old job thread."
 	msgIdleBusy      = "job thread is running or has trigger queue."
+	msgDiscardLater  = "block strategy effect：Discard Later"
 )
 
 var (
@@ -74,20 +76,63 @@ func (w *worker) takeQueue() []*run {
 }
 
 // trigger accepts or refuses one /run. A refusal is answered at once and
-// produces no callback, as in the Java executor.
+// produces no callback, as in the Java executor. An accepted trigger is on
+// disk before the answer (see runRecords), so a crash cannot lose it: the
+// next start reports it. The fsync happens outside e.mu, so triggers of
+// other jobs, and running workers, do not wait for each other's disk.
 func (e *Executor) trigger(req *xxl.RunReq) (int64, string) {
+	h, code, msg := e.reserve(req)
+	if h == nil {
+		return code, msg
+	}
+	err := e.records.accept(runRecord{LogID: req.LogID, LogDateTim: req.LogDateTime, JobID: req.JobID, Handler: req.ExecutorHandler})
+	if err != nil {
+		e.mu.Lock()
+		delete(e.reserved, req.LogID)
+		e.mu.Unlock()
+		zerolog.Ctx(e.base).Error().Err(err).Int64("log_id", req.LogID).Msg("xxl-job trigger refused: it cannot be recorded")
+		return codeFail, "trigger refused: the executor cannot record it on disk."
+	}
+	code, msg = e.enqueue(req, h)
+	if code != codeOK {
+		e.records.drop(req.LogID)
+	}
+	return code, msg
+}
+
+// reserve makes the checks that need no disk and holds req's log id while
+// the trigger is recorded; it returns the task's handler, or nil with the
+// refusal.
+func (e *Executor) reserve(req *xxl.RunReq) (Handler, int64, string) {
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	h := e.handlers[req.ExecutorHandler]
+	_, recording := e.reserved[req.LogID]
 	switch {
 	case !e.started || e.stopping:
+		return nil, codeFail, "executor is not running, trigger refused."
+	case h == nil:
+		return nil, codeFail, fmt.Sprintf("job handler [%s] not found.", req.ExecutorHandler)
+	case recording || e.seen.has(req.LogID):
+		return nil, codeFail, fmt.Sprintf("repeate trigger job, logId:%d", req.LogID)
+	}
+	if w := e.workers[req.JobID]; w != nil && w.handler == req.ExecutorHandler && w.busy() &&
+		req.ExecutorBlockStrategy == DiscardLater {
+		return nil, codeFail, msgDiscardLater // no record for the common refusal
+	}
+	e.reserved[req.LogID] = struct{}{}
+	return h, codeOK, ""
+}
+
+// enqueue applies the block strategy to a recorded trigger and queues it;
+// the state may have changed while it was recorded, so everything that
+// depends on it is decided here.
+func (e *Executor) enqueue(req *xxl.RunReq, h Handler) (int64, string) {
+	e.mu.Lock()
+	delete(e.reserved, req.LogID)
+	if e.stopping {
 		e.mu.Unlock()
 		return codeFail, "executor is not running, trigger refused."
-	case h == nil:
-		e.mu.Unlock()
-		return codeFail, fmt.Sprintf("job handler [%s] not found.", req.ExecutorHandler)
-	case e.seen.has(req.LogID):
-		e.mu.Unlock()
-		return codeFail, fmt.Sprintf("repeate trigger job, logId:%d", req.LogID)
 	}
 	var killed []*run
 	var reason string
@@ -101,7 +146,7 @@ func (e *Executor) trigger(req *xxl.RunReq) (int64, string) {
 		switch req.ExecutorBlockStrategy {
 		case DiscardLater:
 			e.mu.Unlock()
-			return codeFail, "block strategy effect：Discard Later"
+			return codeFail, msgDiscardLater
 		case CoverEarly:
 			reason = reasonCover
 			killed = e.killLocked(w, reason)
@@ -114,9 +159,12 @@ func (e *Executor) trigger(req *xxl.RunReq) (int64, string) {
 		e.runs.add()
 		go e.work(w)
 	}
-	e.seen.add(req.LogID)
+	evicted, full := e.seen.add(req.LogID)
 	w.queue = append(w.queue, &run{req: req, handler: h})
 	e.mu.Unlock()
+	if full {
+		e.records.forget(evicted)
+	}
 	for _, r := range killed {
 		e.reportQueuedKill(r, reason)
 	}

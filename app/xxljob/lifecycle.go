@@ -9,13 +9,16 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	xxl "github.com/xxl-job/xxl-job-executor-go"
 )
 
-// Start loads callbacks left on disk by an earlier process, begins
-// delivering callbacks, registering with the admin every Beat and removing
-// old run logs. Runs and loops log through zerolog.Ctx(ctx); cancelling ctx
-// does not stop them, Stop does. It returns an error when called twice or
-// when the callback spool cannot be read.
+// Start loads callbacks left on disk by an earlier process, reports the
+// runs it accepted and never finished as failed (code 500, "executor
+// restarted while the job ran"), takes over its duplicate window, and
+// begins delivering callbacks, registering with the admin every Beat and
+// removing old run logs. Runs and loops log through zerolog.Ctx(ctx);
+// cancelling ctx does not stop them, Stop does. It returns an error when
+// called twice or when the callback spool or the run records cannot be read.
 func (e *Executor) Start(ctx context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -27,9 +30,20 @@ func (e *Executor) Start(ctx context.Context) error {
 	}
 	// Runs and the sender outlive ctx: Stop ends them in order.
 	base := context.WithoutCancel(ctx)
-	if err := e.sender.start(base); err != nil {
+	recs, err := e.records.load(dupWindow)
+	if err != nil {
 		return fmt.Errorf("start executor: %w", err)
 	}
+	spooled, err := e.sender.start(base)
+	if err != nil {
+		return fmt.Errorf("start executor: %w", err)
+	}
+	for _, id := range recs.ids {
+		if !e.seen.has(id) {
+			e.seen.add(id)
+		}
+	}
+	e.reportLost(base, recs.open, spooled)
 	loops, cancel := context.WithCancel(base)
 	e.started, e.base, e.cancel = true, base, cancel
 	e.loops.Add(2)
@@ -38,6 +52,31 @@ func (e *Executor) Start(ctx context.Context) error {
 	zerolog.Ctx(ctx).Info().Str("address", e.address).Strs("admins", e.admin.shown()).
 		Str("app_name", e.cfg.AppName).Msg("xxl-job executor started")
 	return nil
+}
+
+// reportLost reports failed the runs an earlier process accepted and never
+// settled (it was killed, or the machine went down), through the sender
+// like any result. A run whose result is on the spool already is only
+// marked settled: that result goes to the admin instead.
+func (e *Executor) reportLost(ctx context.Context, open []runRecord, spooled map[int64]bool) {
+	var settled []Callback
+	var lost []int64
+	for _, rec := range open {
+		if spooled[rec.LogID] {
+			settled = append(settled, Callback{LogID: rec.LogID})
+			continue
+		}
+		lost = append(lost, rec.LogID)
+		e.metrics.observe(cmp.Or(rec.Handler, "unknown"), codeFail, 0)
+		e.sender.enqueue(ctx, newCallback(&xxl.RunReq{LogID: rec.LogID, LogDateTime: rec.LogDateTim}, codeFail, msgRestarted))
+	}
+	if err := e.records.settle(settled); err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("xxl-job run records not marked reported; a restart reports those runs once more")
+	}
+	if len(lost) > 0 {
+		zerolog.Ctx(ctx).Warn().Ints64("log_ids", lost).
+			Msg("xxl-job runs accepted before the last stop never finished; reported failed")
+	}
 }
 
 // Stop shuts the executor down: it stops taking runs, deregisters from the

@@ -1,8 +1,10 @@
 package xxljob_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -181,9 +183,69 @@ func readLog(t testing.TB, h *harness, req xxl.RunReq, from int) (xxl.LogResCont
 	return c, strings.Split(strings.TrimSuffix(c.LogContent, "\n"), "\n")
 }
 
+// pageThrough reads a finished run's log from line 1 as a client does,
+// asking again from toLineNum+1 while isEnd is false. It checks every
+// answer: at most pageLines lines and 1 MiB of text (and not much more on
+// the wire), fromLineNum as asked, toLineNum its last line, isEnd on the
+// last page only. It returns the text of all pages and their number.
+func pageThrough(t testing.TB, h *harness, req xxl.RunReq, pageLines int) (string, int) {
+	t.Helper()
+	var all strings.Builder
+	from := 1
+	for pages := 1; ; pages++ {
+		body, err := json.Marshal(xxl.LogReq{LogDateTim: req.LogDateTime, LogID: req.LogID, FromLineNum: from})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hreq, _ := http.NewRequest(http.MethodPost, h.url+"/log", bytes.NewReader(body))
+		hreq.Header.Set("XXL-JOB-ACCESS-TOKEN", testToken)
+		resp, err := http.DefaultClient.Do(hreq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(raw) > 1<<20+4<<10 {
+			t.Fatalf("page from %d: answer of %d bytes", from, len(raw))
+		}
+		var a struct {
+			Code    int64             `json:"code"`
+			Content xxl.LogResContent `json:"content"`
+		}
+		if err := json.Unmarshal(raw, &a); err != nil || a.Code != 200 {
+			t.Fatalf("page from %d: answer %.200s: %v", from, raw, err)
+		}
+		c := a.Content
+		lines := strings.Count(c.LogContent, "\n")
+		if c.LogContent != "" && !strings.HasSuffix(c.LogContent, "\n") {
+			lines++
+		}
+		switch {
+		case c.FromLineNum != from:
+			t.Fatalf("page from %d: fromLineNum %d", from, c.FromLineNum)
+		case lines == 0:
+			t.Fatalf("page from %d: empty (toLineNum %d, isEnd %v) before the end", from, c.ToLineNum, c.IsEnd)
+		case lines > pageLines || len(c.LogContent) > 1<<20:
+			t.Fatalf("page from %d: %d lines, %d bytes", from, lines, len(c.LogContent))
+		case c.ToLineNum != from+lines-1:
+			t.Fatalf("page from %d: toLineNum %d with %d lines", from, c.ToLineNum, lines)
+		}
+		all.WriteString(c.LogContent)
+		if c.IsEnd {
+			return all.String(), pages
+		}
+		if pages > 10000 {
+			t.Fatal("log never ended")
+		}
+		from = c.ToLineNum + 1
+	}
+}
+
 // TestLogPagesThroughTenThousandLines pages through a live run's log as the
-// admin UI polls it, then reads the finished log in one call, as admin 2.4
-// does for a run that already has a result.
+// admin UI polls it, then through the finished log, page by page as well.
 func TestLogPagesThroughTenThousandLines(t *testing.T) {
 	admin := newFakeAdmin(t, testToken)
 	wrote, release := make(chan struct{}), make(chan struct{})
@@ -235,12 +297,10 @@ func TestLogPagesThroughTenThousandLines(t *testing.T) {
 
 	close(release)
 	admin.awaitCallbacks(t, 4242)
-	c, all := readLog(t, h, req, 1)
-	if !c.IsEnd || c.FromLineNum != 1 || c.ToLineNum != len(all) {
-		t.Fatalf("finished log from 1: isEnd %v, from %d to %d with %d lines", c.IsEnd, c.FromLineNum, c.ToLineNum, len(all))
-	}
-	if len(all) != 10003 {
-		t.Fatalf("finished log read in one call has %d lines, want all 10003", len(all))
+	text, pages := pageThrough(t, h, req, 700)
+	all := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+	if len(all) != 10003 || pages != 15 {
+		t.Fatalf("finished log read in %d pages with %d lines, want all 10003 in 15 pages of 700", pages, len(all))
 	}
 	for i, line := range live {
 		if all[i] != line {
@@ -291,5 +351,101 @@ func TestRetentionRemovesOldRunLogDirs(t *testing.T) {
 		if gone(d) {
 			t.Errorf("%s was removed, want kept", d)
 		}
+	}
+}
+
+// TestTrailingDataRefused sends each endpoint a valid object followed by
+// more: the request is refused as a whole, the answer does not echo what
+// followed, and a refused /run leaves no trace (its log id stays fresh).
+// White space after the object is fine: the admin ends bodies with none,
+// other clients with a newline.
+func TestTrailingDataRefused(t *testing.T) {
+	admin := newFakeAdmin(t, testToken)
+	h := start(t, setup{admins: admin.srv.URL})
+	run := `{"jobId":1,"logId":71,"executorHandler":"demo_task","glueType":"BEAN"}`
+	bodies := map[string]string{
+		"/run":      run,
+		"/kill":     `{"jobId":9}`, // another job: killing or asking it leaves the run alone
+		"/idleBeat": `{"jobId":9}`,
+		"/log":      `{"logDateTim":1700000000000,"logId":71,"fromLineNum":1}`,
+	}
+	for path, body := range bodies {
+		for _, tail := range []string{`x-trailer`, `{"jobId":2}`, ` [1]`, "\n\"s3cret-trailer\"", `}`} {
+			t.Run(path+"/"+tail, func(t *testing.T) {
+				a := h.callRaw(t, path, body+tail)
+				if a.Code != 500 || !strings.HasPrefix(a.Msg, "invalid request: ") {
+					t.Errorf("answer %d %q, want 500 invalid request", a.Code, a.Msg)
+				}
+				if strings.Contains(a.Msg, "trailer") || strings.Contains(a.Msg, "jobId") {
+					t.Errorf("answer %q echoes the body", a.Msg)
+				}
+			})
+		}
+	}
+	if n := admin.count(71); n != 0 {
+		t.Fatalf("a refused /run was called back %d times", n)
+	}
+	for path, body := range bodies {
+		if a := h.callRaw(t, path, body+" \r\n\t"); a.Code != 200 {
+			t.Errorf("%s with trailing white space answered %d %q, want 200", path, a.Code, a.Msg)
+		}
+	}
+	assertCallback(t, admin.awaitCallbacks(t, 71)[71], 200, "demo_task ok")
+}
+
+// TestFinishedLogPagedAndBounded serves a finished run's 4 MB log: short
+// lines fill pages up to the line cap, long ones up to the 1 MiB cap, and
+// the pages put together are the file byte for byte (CRLF, multi-byte
+// characters, a last line without '\n'). A line longer than a page comes
+// cut, as one line, so the lines after it keep their numbers.
+func TestFinishedLogPagedAndBounded(t *testing.T) {
+	h := start(t, setup{})
+	write := func(logID int64, content string) xxl.RunReq {
+		req := runReq(1, logID, "demo_task", "", "")
+		day := time.UnixMilli(req.LogDateTime).Format("2006-01-02")
+		if err := os.MkdirAll(filepath.Join(h.dir, day), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(h.dir, day, itoa(int(logID))+".log"), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return req
+	}
+
+	var b strings.Builder
+	for i := 1; i <= 3000; i++ {
+		fmt.Fprintf(&b, "short line %d é\n", i)
+	}
+	for i := 1; i <= 2000; i++ {
+		fmt.Fprintf(&b, "long line %d %s\r\n", i, strings.Repeat("x", 1000+i%2000))
+	}
+	b.WriteString("last line, no newline")
+	file := b.String()
+	text, pages := pageThrough(t, h, write(5001, file), 1000)
+	if text != file {
+		t.Fatalf("pages reassemble %d bytes, file has %d", len(text), len(file))
+	}
+	// 3,000 short lines fill 3 pages by lines, 4 MB of long ones 4 by bytes
+	if pages != 7 {
+		t.Errorf("%d pages, want 3 capped by lines and 4 by bytes", pages)
+	}
+
+	huge := "before\n" + strings.Repeat("y", 3<<20) + "\nafter\n"
+	req := write(5002, huge)
+	c, lines := readLog(t, h, req, 1)
+	if c.ToLineNum != 1 || len(lines) != 1 || lines[0] != "before" || c.IsEnd {
+		t.Fatalf("page 1: to %d, %d lines, isEnd %v; want only the line before the long one", c.ToLineNum, len(lines), c.IsEnd)
+	}
+	c, lines = readLog(t, h, req, 2)
+	if c.ToLineNum != 2 || len(lines) != 1 || len(c.LogContent) > 1<<20 || c.IsEnd ||
+		!strings.HasSuffix(c.LogContent, " [line cut: over 1048576 bytes]\n") {
+		t.Fatalf("page 2: to %d, %d lines of %d bytes, isEnd %v; want the long line cut to 1 MiB", c.ToLineNum, len(lines), len(c.LogContent), c.IsEnd)
+	}
+	c, lines = readLog(t, h, req, 3)
+	if c.ToLineNum != 3 || len(lines) != 1 || lines[0] != "after" || !c.IsEnd {
+		t.Fatalf("page 3: to %d, %v, isEnd %v; want line 3 and the end", c.ToLineNum, lines, c.IsEnd)
+	}
+	if c, _ := readLog(t, h, req, 4); c.LogContent != "" || c.ToLineNum != 3 || !c.IsEnd {
+		t.Errorf("past the end: %+v, want nothing, toLineNum 3, isEnd", c)
 	}
 }

@@ -5,18 +5,26 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
+
+// spoolFiles counts the callback batches spooled under logPath.
+func spoolFiles(t testing.TB, logPath string) int {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(logPath, "callbacklog", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(files)
+}
 
 func TestCallbackSurvivesAdminDownAndRestartExactlyOnce(t *testing.T) {
 	admin := newFakeAdmin(t, testToken)
 	admin.setDown(true)
 	dir := t.TempDir()
-	spooled := func() int {
-		entries, _ := os.ReadDir(filepath.Join(dir, "callbacklog"))
-		return len(entries)
-	}
+	spooled := func() int { return spoolFiles(t, dir) }
 
 	first := start(t, setup{admins: admin.srv.URL, logPath: dir})
 	first.mustTrigger(t, runReq(1, 77, "demo_task", `{"lines":2}`, ""))
@@ -38,6 +46,9 @@ func TestCallbackSurvivesAdminDownAndRestartExactlyOnce(t *testing.T) {
 	cb := admin.awaitCallbacks(t, 77)[77]
 	assertCallback(t, cb, 200, "demo_task ok")
 	eventually(t, 5*time.Second, "spool file removed", func() bool { return spooled() == 0 })
+	if a := second.trigger(t, runReq(1, 77, "demo_task", "", "")); a.Code != 500 || a.Msg != "repeate trigger job, logId:77" {
+		t.Errorf("log 77 after a restart answered %d %q, want refused as a repeat", a.Code, a.Msg)
+	}
 	if err := second.stop(t, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -68,9 +79,8 @@ func TestCallbackRetriedUntilAdminBack(t *testing.T) {
 	if admin.count(5) != 1 || admin.count(6) != 1 {
 		t.Errorf("callbacks accepted %d and %d times, want once each", admin.count(5), admin.count(6))
 	}
-	entries, _ := os.ReadDir(filepath.Join(h.dir, "callbacklog"))
-	if len(entries) != 0 {
-		t.Errorf("spool holds %d files after delivery", len(entries))
+	if n := spoolFiles(t, h.dir); n != 0 {
+		t.Errorf("spool holds %d files after delivery", n)
 	}
 }
 
@@ -110,9 +120,8 @@ func TestStopKeepsItsDeadlineWhileAdminHangs(t *testing.T) {
 	case <-time.After(3 * time.Second): // well below the 5 s client timeout
 		t.Fatal("Stop overran its 300 ms deadline by seconds while the admin hung")
 	}
-	entries, _ := os.ReadDir(filepath.Join(h.dir, "callbacklog"))
-	if len(entries) != 1 {
-		t.Errorf("%d spool files after stop, want the undelivered callback kept", len(entries))
+	if n := spoolFiles(t, h.dir); n != 1 {
+		t.Errorf("%d spool files after stop, want the undelivered callback kept", n)
 	}
 }
 
@@ -146,4 +155,33 @@ func TestPendingCallbacksCountedFromHandOver(t *testing.T) {
 	eventually(t, 10*time.Second, "pending back to 0", func() bool {
 		return metric(t, h, "xxljob_callbacks_pending") == "0"
 	})
+}
+
+// TestTriggerRefusedWhenItCannotBeRecorded breaks the run records' place
+// on disk: /run refuses the trigger instead of accepting a run a crash
+// could lose, and the log id stays free for when the disk is back.
+func TestTriggerRefusedWhenItCannotBeRecorded(t *testing.T) {
+	admin := newFakeAdmin(t, testToken)
+	h := start(t, setup{admins: admin.srv.URL})
+	runs := filepath.Join(h.dir, "callbacklog", "runs")
+	if err := os.Rename(runs, runs+".away"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(runs, nil, 0o644); err != nil { // a file where the dir was
+		t.Fatal(err)
+	}
+	if a := h.trigger(t, runReq(1, 81, "demo_task", "", "")); a.Code != 500 || !strings.Contains(a.Msg, "cannot record") {
+		t.Fatalf("trigger with no place to record it answered %d %q, want refused", a.Code, a.Msg)
+	}
+	if err := os.Remove(runs); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(runs+".away", runs); err != nil {
+		t.Fatal(err)
+	}
+	h.mustTrigger(t, runReq(1, 81, "demo_task", "", ""))
+	assertCallback(t, admin.awaitCallbacks(t, 81)[81], 200, "demo_task ok")
+	if n := admin.count(81); n != 1 {
+		t.Errorf("log 81 called back %d times", n)
+	}
 }

@@ -1,14 +1,10 @@
 package xxljob
 
 import (
-	"bufio"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -18,7 +14,6 @@ import (
 
 const (
 	dayLayout    = "2006-01-02"
-	maxPageBytes = 1 << 20
 	msgNoLogFile = "readLog fail, logFile not exists"
 )
 
@@ -92,16 +87,17 @@ func (r *runLog) close() {
 	r.logs.mu.Unlock()
 }
 
-// read answers /log: lines from FromLineNum (1-based) on. While the run is
-// still writing, one answer holds at most one page (lines and bytes), since
-// the admin UI polls a live run and asks again from ToLineNum+1. A finished
-// run's answer holds the whole rest of the file, as the Java executor's
-// readLog does: admin 2.4 asks a run that already has a result only once,
-// from line 1, so a page cap would hide the rest of its log.
+// read answers /log: lines from FromLineNum (1-based) on, at most one page
+// (LogPageLines lines, 1 MiB of text) per answer, read from the file as a
+// stream, so no answer and no reader holds more than a page whatever the
+// log's size. The admin UI asks again from ToLineNum+1 while it polls a
+// run that had no result when the page was opened; for one that had, it
+// asks once and shows the first page (see README for reading the rest).
 // ToLineNum is the last line sent; when there is nothing new it is the line
 // count, below FromLineNum, which the admin takes as "ask again later".
-// IsEnd is set once the run has finished and its last line was sent.
-// It has the library's LogHandler signature.
+// IsEnd is set once the run has finished and the answer holds its last
+// line (or there is nothing after FromLineNum). It has the library's
+// LogHandler signature.
 func (l *runLogs) read(req *xxl.LogReq) *xxl.LogRes {
 	from := max(req.FromLineNum, 1)
 	f, err := os.Open(l.path(req.LogDateTim, req.LogID))
@@ -115,37 +111,15 @@ func (l *runLogs) read(req *xxl.LogReq) *xxl.LogRes {
 	_, active := l.active[req.LogID]
 	l.mu.Unlock()
 
-	var b strings.Builder
-	n, to, eof := 0, 0, false
-	br := bufio.NewReaderSize(f, 64<<10)
-	for {
-		line, err := br.ReadString('\n')
-		if err != nil && (line == "" || active) {
-			// a last line without '\n' of a live run is still being written
-			eof = errors.Is(err, io.EOF)
-			if !eof {
-				return &xxl.LogRes{Code: codeFail, Msg: "read run log: " + err.Error()}
-			}
-			break
-		}
-		n++
-		if n >= from {
-			b.WriteString(strings.TrimSuffix(line, "\n"))
-			b.WriteByte('\n')
-			to = n
-			if active && (n-from+1 >= l.page || b.Len() >= maxPageBytes) {
-				break
-			}
-		}
-		if err != nil {
-			eof = true
-			break
-		}
+	p, err := readPage(f, from, l.page, maxPageBytes, active)
+	if err != nil {
+		return &xxl.LogRes{Code: codeFail, Msg: "read run log: " + err.Error()}
 	}
+	to := p.to
 	if to == 0 {
-		to = n
+		to = p.lines
 	}
 	return &xxl.LogRes{Code: codeOK, Content: xxl.LogResContent{
-		FromLineNum: from, ToLineNum: to, LogContent: b.String(), IsEnd: eof && !active,
+		FromLineNum: from, ToLineNum: to, LogContent: string(p.text), IsEnd: p.end && !active,
 	}}
 }

@@ -157,7 +157,8 @@ func TestStopDrainsThenKills(t *testing.T) {
 	h.mustTrigger(t, runReq(1, 2, "gate", "", ""))
 	h.mustTrigger(t, runReq(2, 3, "gate", "", ""))
 	h.gate.awaitStart(t, 3)
-	h.gate.open(3) // finishes within the grace period
+	h.gate.open(3)
+	admin.awaitCallbacks(t, 3) // finished before Stop, not cut off by the short grace
 	if err := h.stop(t, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -180,6 +181,30 @@ func TestStopDrainsThenKills(t *testing.T) {
 	if len(admin.removes) != 1 {
 		t.Errorf("registryRemove %d times, want 1", len(admin.removes))
 	}
+}
+
+// TestStopLetsRunningFinishWithinGrace releases a run only once Stop has
+// begun (the admin saw the executor deregister): Stop waits for it rather
+// than cancelling it, and returns as soon as it is done, long before the
+// grace period ends.
+func TestStopLetsRunningFinishWithinGrace(t *testing.T) {
+	admin := newFakeAdmin(t, testToken)
+	h := start(t, setup{admins: admin.srv.URL, opts: xxljobOptionsGrace(time.Minute)})
+	h.mustTrigger(t, runReq(1, 1, "gate", "", ""))
+	h.gate.awaitStart(t, 1)
+	stopped := make(chan error, 1)
+	go func() { stopped <- h.stop(t, 2*time.Minute) }()
+	admin.await(t, "deregistration", func(a *fakeAdmin) bool { return len(a.removes) == 1 })
+	h.gate.open(1)
+	select {
+	case err := <-stopped:
+		if err != nil {
+			t.Fatalf("Stop = %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Stop still waiting after its run finished")
+	}
+	assertCallback(t, admin.awaitCallbacks(t, 1)[1], 200, "gate 1 released")
 }
 
 func TestStopReportsRunsIgnoringCancellation(t *testing.T) {

@@ -31,12 +31,13 @@ func TestCallbackHandedOverAfterStopIsSpooled(t *testing.T) {
 	dir := t.TempDir()
 	newTestSender := func() *sender {
 		ac := &adminClient{urls: []string{admin.URL + "/"}, http: admin.Client()}
-		return newSender(ac, dir, time.Hour, prometheus.NewGauge(prometheus.GaugeOpts{Name: "pending"}))
+		return newSender(ac, dir, time.Hour, prometheus.NewGauge(prometheus.GaugeOpts{Name: "pending"}),
+			func([]Callback) error { return nil })
 	}
 	ctx := context.Background()
 
 	first := newTestSender()
-	if err := first.start(ctx); err != nil {
+	if _, err := first.start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	first.stop(ctx)
@@ -52,7 +53,7 @@ func TestCallbackHandedOverAfterStopIsSpooled(t *testing.T) {
 	}
 
 	second := newTestSender()
-	if err := second.start(ctx); err != nil {
+	if _, err := second.start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	defer second.stop(ctx)

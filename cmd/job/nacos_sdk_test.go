@@ -45,11 +45,15 @@ func TestRefreshNacosConfigTask(t *testing.T) {
 `, fake.Port(), key.DataID, filepath.Join(dirs, "cache"), filepath.Join(dirs, "log"))}))
 	job.next(t, admin, "/api/registry ")
 	// Change the content only once the client's start-up sync is over, or
-	// that sync (not the task) would pick the change up.
+	// that sync (not the task) would pick the change up. The sync is three
+	// queries: our first fetch; the SDK's, because it starts listening with
+	// no md5 and is told the dataId changed; and our fetch on the listener
+	// call that query makes. Then the SDK listens with the current md5
+	// (InSync) and, told nothing changed, sends nothing more.
 	deadline := time.Now().Add(10 * time.Second)
-	for !(fake.InSync(key) && fake.Quiet(50*time.Millisecond)) {
+	for !(fake.InSync(key) && fake.Requests("ConfigQueryRequest") >= 3) {
 		if time.Now().After(deadline) {
-			t.Fatal("nacos client never settled")
+			t.Fatalf("nacos client never settled: in sync %v after %d queries", fake.InSync(key), fake.Requests("ConfigQueryRequest"))
 		}
 		time.Sleep(10 * time.Millisecond) // polling interval, not synchronisation
 	}

@@ -59,9 +59,9 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		}
 	}
 
-	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", cfg.XxlJob.Port))
+	ln, err := xxljob.Listen(cfg.XxlJob)
 	if err != nil {
-		return fmt.Errorf("listen on xxl-job.port %d: %w", cfg.XxlJob.Port, err)
+		return err
 	}
 	defer ln.Close()
 	ex, err := xxljob.New(cfg.XxlJob, xxljob.Options{
@@ -97,7 +97,7 @@ func registerTasks(ex *xxljob.Executor, specs []module.Spec) error {
 // the same deadline: it sends what the tasks left queued for WeCom, then
 // closes databases, Nacos and logs.
 func serve(ctx context.Context, ex *xxljob.Executor, ln net.Listener, timeout time.Duration, closeApp func(context.Context) error) error {
-	srv := &http.Server{Handler: ex.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := ex.Server()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	if err := ex.Start(ctx); err != nil {

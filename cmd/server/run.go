@@ -139,6 +139,7 @@ func serve(ctx context.Context, sc config.Server, h http.Handler, hk hooks) erro
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       sc.ReadTimeout,
 		WriteTimeout:      sc.WriteTimeout,
+		IdleTimeout:       sc.IdleTimeout,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	errc := make(chan error, 1)
