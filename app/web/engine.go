@@ -70,7 +70,7 @@ func NewEngine(d Deps) (*gin.Engine, error) {
 func newAPI(r *gin.Engine, version string) *huma.Group {
 	cfg := huma.DefaultConfig("gomicro API", version)
 	cfg.CreateHooks = nil // no $schema links in bodies: plain JSON for clients
-	cfg.Transformers = append(cfg.Transformers, fillTraceID)
+	cfg.Transformers = append(cfg.Transformers, finishError)
 	cfg.Info.Description = "Errors share one model: `{status, code, message, trace_id, errors?}`. Every response carries `X-Trace-Id`."
 	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		adminScheme: {Type: "http", Scheme: "bearer", Description: "server.admin_token"},

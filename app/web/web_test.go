@@ -53,6 +53,9 @@ func (testModule) Register(api huma.API) {
 	huma.Get(api, "/t/internal", func(ctx context.Context, _ *struct{}) (*echoOutput, error) {
 		return nil, errors.New("dial tcp 10.0.0.9:3306: secret internal detail")
 	})
+	huma.Get(api, "/t/huma500", func(ctx context.Context, _ *struct{}) (*echoOutput, error) {
+		return nil, huma.Error500InternalServerError("save thing", errors.New("write /data/x: secret internal detail"))
+	})
 	huma.Get(api, "/t/gone", func(ctx context.Context, _ *struct{}) (*echoOutput, error) {
 		return nil, fmt.Errorf("load thing 7: %w", errGone)
 	})
