@@ -41,6 +41,7 @@ func TestErrorAnswerIsBoundedWhateverTheInput(t *testing.T) {
 		{"95 KB malformed body", "/t/echo", `{"name":"` + strings.Repeat("x", 95<<10), 400, 1, "malformed JSON body: unexpected end of JSON input"},
 		{"100 KB string value", "/t/echo", `{"name":"` + long + `","count":1}`, 422, 1, "validation failed"},
 		{"100 KB property name", "/t/echo", `{"name":"x","count":1,"` + long + `":1}`, 422, 1, "validation failed"},
+		{"4000 unknown query parameters", "/t/log?" + unknownQuery(4000), "", 422, 20, "validation failed (first 20 of 4000 errors listed)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -83,5 +84,87 @@ func TestErrorAnswerIsBoundedWhateverTheInput(t *testing.T) {
 				t.Errorf("allocated %d MB for one request", alloc>>20)
 			}
 		})
+	}
+}
+
+func unknownQuery(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "q%d=1&", i)
+	}
+	return b.String()
+}
+
+func TestInputErrorsSayWhatIsWrong(t *testing.T) {
+	e := newEnv(t, "{}\n")
+	tests := []struct {
+		name, body, contentType string
+		status                  int
+		message                 string
+	}{
+		{"malformed JSON", `{"name":`, "application/json", 400, "malformed JSON body: unexpected end of JSON input"},
+		{"not JSON at all", `name=x`, "application/json", 400, "malformed JSON body: invalid character 'a' in literal null (expecting 'u')"},
+		{"unsupported content type", `name=x`, "text/plain", 415, `unsupported content type "text/plain"; send application/json`},
+		{"invalid field", `{"name":"","count":1}`, "application/json", 422, "validation failed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := e.do(t, http.MethodPost, "/t/echo", strings.NewReader(tt.body), map[string]string{"Content-Type": tt.contentType})
+			if rec.Code != tt.status {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tt.status, rec.Body)
+			}
+			if b := decodeError(t, rec); b.Message != tt.message {
+				t.Errorf("message %q, want %q", b.Message, tt.message)
+			}
+		})
+	}
+}
+
+func TestInternalCauseLoggedOnceNeverSent(t *testing.T) {
+	e := newEnv(t, "{}\n")
+	for _, path := range []string{"/t/huma500", "/t/internal"} {
+		t.Run(path, func(t *testing.T) {
+			id := "cause" + strings.ReplaceAll(path, "/", "-")
+			rec := e.do(t, http.MethodGet, path, nil, map[string]string{"X-Trace-Id": id})
+			if rec.Code != 500 || strings.Contains(rec.Body.String(), "secret internal detail") {
+				t.Fatalf("status %d, body %s", rec.Code, rec.Body)
+			}
+			if b := decodeError(t, rec); b.Message != "Internal Server Error" {
+				t.Errorf("message %q", b.Message)
+			}
+			var logged int
+			for _, l := range e.logs.Lines(t) {
+				if l["trace_id"] == id && l["level"] == "error" {
+					logged++
+					if !strings.Contains(fmt.Sprint(l["error"]), "secret internal detail") || l["status"] != float64(500) {
+						t.Errorf("cause line incomplete: %v", l)
+					}
+				}
+			}
+			if logged != 1 {
+				t.Errorf("cause logged %d times, want once", logged)
+			}
+		})
+	}
+}
+
+func TestUnknownQueryParametersAreRefused(t *testing.T) {
+	e := newEnv(t, "{}\n")
+	rec := e.do(t, http.MethodGet, "/t/log?verbose=1&Page=2&verbose=3", nil, nil)
+	if rec.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	got := map[string]string{}
+	for _, d := range decodeError(t, rec).Errors {
+		got[d.Location] = d.Message
+	}
+	want := map[string]string{"query.verbose": "unknown query parameter", "query.Page": "unknown query parameter"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("details %v, want %v", got, want)
+	}
+	for _, target := range []string{"/t/log", "/t/log?", "/openapi.json?download=1"} {
+		if rec := e.do(t, http.MethodGet, target, nil, nil); rec.Code != http.StatusOK {
+			t.Errorf("%s: %d %s", target, rec.Code, rec.Body)
+		}
 	}
 }
