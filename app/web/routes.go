@@ -7,12 +7,14 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// routes lists every route of the service. OpenAPI (/openapi.json,
-// /openapi.yaml) and the docs UI (/docs) are served by huma itself.
+// routes lists every route of the service. The OpenAPI documents
+// (/openapi.json, /openapi.yaml and their 3.0 forms) are served by huma.
 func routes(r *gin.Engine, api *huma.Group, d Deps) {
 	registerHealth(api, d.Checks)
 	registerHello(api, d.Store)
 
+	r.GET("/schemas/:name", schemasHandler(api))
+	registerDocs(r, api.OpenAPI().Info.Title)
 	r.GET("/metrics", metricsHandler(d.Registry))
 	api.OpenAPI().AddOperation(&huma.Operation{
 		OperationID: "metrics",
