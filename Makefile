@@ -42,6 +42,7 @@ bench: ## benchmarks reported against their in-run baselines (see README)
 fuzz: ## each fuzz target for 20 s
 	$(GO) test -run '^$$' -fuzz FuzzBuildRemote -fuzztime 20s ./app/config/
 	$(GO) test -run '^$$' -fuzz FuzzFromTraceparent -fuzztime 20s ./app/trace/
+	$(GO) test -run '^$$' -fuzz FuzzBearerToken -fuzztime 20s ./app/web/
 	$(GO) test -run '^$$' -fuzz FuzzDecodeCursor -fuzztime 20s ./app/demo/
 	$(GO) test -run '^$$' -fuzz FuzzParseHosts -fuzztime 20s ./app/nacos/
 	$(GO) test -run '^$$' -fuzz FuzzRedact -fuzztime 20s ./app/nacos/
