@@ -136,22 +136,22 @@ func (e *ErrorBody) logCause(ctx context.Context) {
 // malformed body (400) and an unknown content type (415).
 const humaInputError = "validation failed"
 
-// honestMessage names what is wrong when huma's message does not.
+// honestMessage names what is wrong when huma's message does not: huma
+// reports a body it could not decode as one detail at "body", with the
+// status telling a malformed body from an unknown content type.
 func honestMessage(hctx huma.Context, status int, msg string, causes []error) string {
-	if msg != humaInputError {
+	if msg != humaInputError || (status != http.StatusBadRequest && status != http.StatusUnsupportedMediaType) {
 		return msg
 	}
-	switch status {
-	case http.StatusBadRequest:
-		for _, err := range causes {
-			var d huma.ErrorDetailer
-			if errors.As(err, &d) && d.ErrorDetail().Location == "body" {
-				return "malformed JSON body: " + clip(d.ErrorDetail().Message, maxTextBytes)
-			}
+	for _, err := range causes {
+		var d huma.ErrorDetailer
+		if !errors.As(err, &d) || d.ErrorDetail().Location != "body" {
+			continue
 		}
-		return "malformed JSON body"
-	case http.StatusUnsupportedMediaType:
-		return fmt.Sprintf("unsupported content type %q; send application/json", clip(hctx.Header("Content-Type"), maxValueBytes))
+		if status == http.StatusUnsupportedMediaType {
+			return fmt.Sprintf("unsupported content type %q; send application/json", clip(hctx.Header("Content-Type"), maxValueBytes))
+		}
+		return "malformed JSON body: " + clip(d.ErrorDetail().Message, maxTextBytes)
 	}
 	return msg
 }
