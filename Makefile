@@ -44,6 +44,7 @@ fuzz: ## each fuzz target for 20 s
 	$(GO) test -run '^$$' -fuzz FuzzRedactURL -fuzztime 20s ./app/config/
 	$(GO) test -run '^$$' -fuzz FuzzMaskedParams -fuzztime 20s ./app/config/
 	$(GO) test -run '^$$' -fuzz FuzzFromTraceparent -fuzztime 20s ./app/trace/
+	$(GO) test -run '^$$' -fuzz FuzzBearerToken -fuzztime 20s ./app/web/
 	$(GO) test -run '^$$' -fuzz FuzzDecodeCursor -fuzztime 20s ./app/demo/
 	$(GO) test -run '^$$' -fuzz FuzzParseHosts -fuzztime 20s ./app/nacos/
 	$(GO) test -run '^$$' -fuzz FuzzRedact -fuzztime 20s ./app/nacos/

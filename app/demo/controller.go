@@ -55,10 +55,10 @@ type idInput struct {
 }
 
 type listInput struct {
-	Name     string `query:"name" maxLength:"64" doc:"Only items whose name starts with this (case-sensitive)"`
-	Page     int    `query:"page" minimum:"1" maximum:"1000" default:"1" doc:"Page number; past 1000 use the cursor"`
-	PageSize int    `query:"page_size" minimum:"1" maximum:"100" default:"20" doc:"Items per page"`
-	Cursor   string `query:"cursor" maxLength:"64" doc:"next_cursor of the previous page; instead of page"`
+	NamePrefix string `query:"name_prefix" maxLength:"64" doc:"Only items whose name starts with this (case-sensitive; % and _ are literal)"`
+	Page       int    `query:"page" minimum:"1" maximum:"1000" default:"1" doc:"Page number; past 1000 use the cursor"`
+	PageSize   int    `query:"page_size" minimum:"1" maximum:"100" default:"20" doc:"Items per page"`
+	Cursor     string `query:"cursor" maxLength:"64" doc:"next_cursor of the previous page; instead of page"`
 }
 
 // ListBody is one page of items.
@@ -121,7 +121,7 @@ func (c *Controller) create(ctx context.Context, in *createInput) (*createdOutpu
 }
 
 func (c *Controller) list(ctx context.Context, in *listInput) (*listOutput, error) {
-	p, err := c.svc.List(ctx, Query{Prefix: in.Name, Page: in.Page, PageSize: in.PageSize, Cursor: in.Cursor})
+	p, err := c.svc.List(ctx, Query{Prefix: in.NamePrefix, Page: in.Page, PageSize: in.PageSize, Cursor: in.Cursor})
 	if err != nil {
 		return nil, err
 	}

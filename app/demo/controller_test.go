@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/rs/zerolog"
@@ -148,6 +149,34 @@ func TestItemsAPI(t *testing.T) {
 			}
 		})
 
+		t.Run("create with 95 KB of unexpected properties", func(t *testing.T) {
+			var b strings.Builder
+			b.WriteString(`{"name":"big","price_cents":1`)
+			for i := 0; b.Len() < 95<<10; i++ {
+				fmt.Fprintf(&b, `,"p%06d":1`, i)
+			}
+			b.WriteString("}")
+			start := time.Now()
+			r := do(t, h, http.MethodPost, items, b.String())
+			// A guard against the answer growing with the square of the
+			// input (it once took seconds and hundreds of MB), not a benchmark.
+			if took := time.Since(start); took > time.Second {
+				t.Errorf("took %v", took)
+			}
+			if len(r.body) > 16<<10 {
+				t.Errorf("answer of %d bytes", len(r.body))
+			}
+			e := decode[web.ErrorBody](t, r)
+			if r.status != http.StatusUnprocessableEntity || len(e.Errors) != 20 || !strings.Contains(e.Message, "first 20 of ") {
+				t.Errorf("status %d, message %q, %d details", r.status, e.Message, len(e.Errors))
+			}
+			for _, d := range e.Errors {
+				if d.Value != nil || d.Message != "unexpected property" {
+					t.Errorf("detail %+v", d)
+				}
+			}
+		})
+
 		t.Run("patch", func(t *testing.T) {
 			r := do(t, h, http.MethodPatch, fmt.Sprintf("%s/%d", items, item.ID), `{"price_cents":0}`)
 			patched := decode[demo.ItemBody](t, r)
@@ -173,25 +202,25 @@ func TestItemsAPI(t *testing.T) {
 			for i := range 12 {
 				do(t, h, http.MethodPost, items, fmt.Sprintf(`{"name":"oolong-%02d","price_cents":%d}`, i, i))
 			}
-			r := do(t, h, http.MethodGet, items+"?name=oolong-&page=2&page_size=5", "")
+			r := do(t, h, http.MethodGet, items+"?name_prefix=oolong-&page=2&page_size=5", "")
 			page := decode[demo.ListBody](t, r)
 			if r.status != http.StatusOK || page.Total != 12 || len(page.Items) != 5 || page.Items[0].Name != "oolong-05" || page.Page != 2 || page.PageSize != 5 {
 				t.Errorf("list page 2 = %d %+v", r.status, page)
 			}
 			var walked int
-			next := items + "?name=oolong-&page_size=5"
+			next := items + "?name_prefix=oolong-&page_size=5"
 			for range 5 {
 				page = decode[demo.ListBody](t, do(t, h, http.MethodGet, next, ""))
 				walked += len(page.Items)
 				if page.NextCursor == "" {
 					break
 				}
-				next = items + "?name=oolong-&page_size=5&cursor=" + page.NextCursor
+				next = items + "?name_prefix=oolong-&page_size=5&cursor=" + page.NextCursor
 			}
 			if walked != 12 {
 				t.Errorf("cursor walk saw %d items, want 12", walked)
 			}
-			empty := do(t, h, http.MethodGet, items+"?name=nothing", "")
+			empty := do(t, h, http.MethodGet, items+"?name_prefix=nothing", "")
 			if !bytes.Contains(empty.body, []byte(`"items":[]`)) {
 				t.Errorf("empty list body %s, want items: []", empty.body)
 			}
@@ -200,6 +229,9 @@ func TestItemsAPI(t *testing.T) {
 			expectError(t, do(t, h, http.MethodGet, items+"?page_size=101&page=0", ""), http.StatusUnprocessableEntity, "invalid", "query.page", "query.page_size")
 			expectError(t, do(t, h, http.MethodGet, items+"?cursor=bogus", ""), http.StatusUnprocessableEntity, "invalid")
 			expectError(t, do(t, h, http.MethodGet, items+"?cursor=djE6MQ&page=2", ""), http.StatusUnprocessableEntity, "invalid")
+			// The filter's old name is refused, not silently ignored.
+			expectError(t, do(t, h, http.MethodGet, items+"?name=oolong-&pagesize=5", ""), http.StatusUnprocessableEntity, "invalid",
+				"query.name: unknown query parameter", "query.pagesize: unknown query parameter")
 		})
 
 		t.Run("delete", func(t *testing.T) {

@@ -37,7 +37,7 @@ func TestOpenAPIDescribesItems(t *testing.T) {
 		errors       []string
 	}{
 		{"POST", "/api/v1/demo/items", []string{"name", "price_cents", "description"}, nil, "201", item, []string{"409", "422"}},
-		{"GET", "/api/v1/demo/items", nil, []string{"name", "page", "page_size", "cursor"}, "200", []string{"items", "total", "page", "page_size", "next_cursor"}, []string{"422"}},
+		{"GET", "/api/v1/demo/items", nil, []string{"name_prefix", "page", "page_size", "cursor"}, "200", []string{"items", "total", "page", "page_size", "next_cursor"}, []string{"422"}},
 		{"GET", "/api/v1/demo/items/{id}", nil, []string{"id"}, "200", item, []string{"404", "422"}},
 		{"PATCH", "/api/v1/demo/items/{id}", []string{"name", "price_cents", "description"}, []string{"id"}, "200", item, []string{"404", "409", "422"}},
 		{"DELETE", "/api/v1/demo/items/{id}", nil, []string{"id"}, "204", nil, []string{"404", "422"}},

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humagin"
 
 	"gomicro/app/config"
 )
@@ -31,14 +32,16 @@ func opsGroup(api huma.API, store *config.Store) *huma.Group {
 	g.UseMiddleware(func(ctx huma.Context, next func(huma.Context)) {
 		want := store.Current().Server.AdminToken
 		if want == "" {
-			if !isLoopback(ctx.RemoteAddr()) {
+			// The client as the access log names it: behind a trusted proxy
+			// (server.trusted_proxies) that is the forwarded address.
+			if !isLoopback(humagin.Unwrap(ctx).ClientIP()) {
 				_ = huma.WriteErr(api, ctx, http.StatusForbidden, "ops endpoints answer loopback only while server.admin_token is empty")
 				return
 			}
 			next(ctx)
 			return
 		}
-		got, ok := strings.CutPrefix(ctx.Header("Authorization"), "Bearer ")
+		got, ok := bearerToken(ctx.Header("Authorization"))
 		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
 			ctx.SetHeader("WWW-Authenticate", `Bearer realm="ops"`)
 			_ = huma.WriteErr(api, ctx, http.StatusUnauthorized, "missing or wrong admin token")
@@ -49,11 +52,19 @@ func opsGroup(api huma.API, store *config.Store) *huma.Group {
 	return g
 }
 
-func isLoopback(remoteAddr string) bool {
-	host, _, err := net.SplitHostPort(remoteAddr)
-	if err != nil {
-		host = remoteAddr
+// bearerToken returns the credentials of an Authorization value of the
+// Bearer scheme. The scheme is case-insensitive (RFC 7235 §2.1) and
+// whitespace around the value and between scheme and token is allowed.
+func bearerToken(h string) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.Trim(h, " \t"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
 	}
-	ip := net.ParseIP(host)
+	token = strings.Trim(token, " \t")
+	return token, token != ""
+}
+
+func isLoopback(clientIP string) bool {
+	ip := net.ParseIP(clientIP)
 	return ip != nil && ip.IsLoopback()
 }

@@ -65,7 +65,13 @@ func NewEngine(d Deps) (*gin.Engine, error) {
 func newAPI(r *gin.Engine, version string) *huma.Group {
 	cfg := huma.DefaultConfig("gomicro API", version)
 	cfg.CreateHooks = nil // no $schema links in bodies: plain JSON for clients
-	cfg.Transformers = append(cfg.Transformers, fillTraceID)
+	// Served by routes instead: huma's docs page loads its viewer from a
+	// public CDN, and its schema route answers 200 null for unknown names.
+	cfg.DocsPath, cfg.SchemasPath = "", ""
+	cfg.Transformers = append(cfg.Transformers, finishError)
+	// A query parameter an operation does not declare (a typo, a renamed
+	// filter) answers 422 naming it, instead of being silently ignored.
+	cfg.RejectUnknownQueryParameters = true
 	cfg.Info.Description = "Errors share one model: `{status, code, message, trace_id, errors?}`. Every response carries `X-Trace-Id`."
 	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		adminScheme: {Type: "http", Scheme: "bearer", Description: "server.admin_token"},

@@ -23,7 +23,13 @@ type ErrorBody struct {
 	Code    errs.Code           `json:"code" doc:"Stable machine-readable error code" enum:"invalid,bad_request,unauthorized,forbidden,not_found,method_not_allowed,conflict,too_large,unsupported,unavailable,internal"`
 	Message string              `json:"message" doc:"Human-readable message"`
 	TraceID string              `json:"trace_id" doc:"Trace id of the request, also in the X-Trace-Id header"`
-	Errors  []*huma.ErrorDetail `json:"errors,omitempty" doc:"Offending fields, for validation errors"`
+	Errors  []*huma.ErrorDetail `json:"errors,omitempty" doc:"Offending fields, for validation errors (at most 20; the message counts the rest)"`
+
+	// cause is the internal error behind a 5xx, logged with the request's
+	// trace id when the answer is written, never sent; logMsg is the
+	// message it is logged under.
+	cause  error
+	logMsg string
 }
 
 // Error implements error.
@@ -65,13 +71,19 @@ var codeOf = map[int]errs.Code{
 
 // newError is the single place where an error becomes a status and a body.
 // An error carrying an errs.Code gets that code's status and its safe
-// message; any other error on a 5xx is logged once with the trace id and
-// answered with a generic message, so internal text never reaches a client.
+// message; any other error on a 5xx is kept as the body's cause, to be
+// logged once with the trace id, and answered with a generic message, so
+// internal text never reaches a client. Details are bounded (see details).
 func newError(ctx context.Context, status int, msg string, causes ...error) *ErrorBody {
 	body := &ErrorBody{Status: status, Message: msg, TraceID: trace.FromContext(ctx)}
+	var list details
 	var internal error
 	for _, err := range causes {
 		if err == nil {
+			continue
+		}
+		if d, ok := err.(*huma.ErrorDetail); ok { // huma's own, by far the most common
+			list.add(d)
 			continue
 		}
 		if tooLarge := new(http.MaxBytesError); errors.As(err, &tooLarge) {
@@ -81,7 +93,7 @@ func newError(ctx context.Context, status int, msg string, causes ...error) *Err
 		}
 		var detail huma.ErrorDetailer
 		if errors.As(err, &detail) {
-			body.Errors = append(body.Errors, detail.ErrorDetail())
+			list.add(detail.ErrorDetail())
 			continue
 		}
 		if code, safe := errs.CodeOf(err); code != errs.Internal {
@@ -94,6 +106,8 @@ func newError(ctx context.Context, status int, msg string, causes ...error) *Err
 		}
 		internal = errors.Join(internal, err)
 	}
+	body.Errors = list.list
+	body.Message = list.note(body.Message)
 	if body.Code == "" {
 		body.Code = codeOf[body.Status]
 	}
@@ -104,41 +118,84 @@ func newError(ctx context.Context, status int, msg string, causes ...error) *Err
 		}
 	}
 	if body.Status >= 500 && body.Code == errs.Internal {
-		if internal != nil {
-			zerolog.Ctx(ctx).Error().Err(internal).Int("status", body.Status).Msg(msg)
-		}
+		body.cause, body.logMsg = internal, msg
 		body.Message = http.StatusText(body.Status)
 	}
 	return body
+}
+
+// logCause logs the internal cause of e, if any, through ctx's logger. It
+// only reads e: an error value may be returned by many requests.
+func (e *ErrorBody) logCause(ctx context.Context) {
+	if e.cause != nil {
+		zerolog.Ctx(ctx).Error().Err(e.cause).Int("status", e.Status).Msg(e.logMsg)
+	}
+}
+
+// humaInputError is the message huma gives every input error, also a
+// malformed body (400) and an unknown content type (415).
+const humaInputError = "validation failed"
+
+// honestMessage names what is wrong when huma's message does not: huma
+// reports a body it could not decode as one detail at "body", with the
+// status telling a malformed body from an unknown content type.
+func honestMessage(hctx huma.Context, status int, msg string, causes []error) string {
+	if msg != humaInputError || (status != http.StatusBadRequest && status != http.StatusUnsupportedMediaType) {
+		return msg
+	}
+	for _, err := range causes {
+		var d huma.ErrorDetailer
+		if !errors.As(err, &d) || d.ErrorDetail().Location != "body" {
+			continue
+		}
+		if status == http.StatusUnsupportedMediaType {
+			return fmt.Sprintf("unsupported content type %q; send application/json", clip(hctx.Header("Content-Type"), maxValueBytes))
+		}
+		return "malformed JSON body: " + clip(d.ErrorDetail().Message, maxTextBytes)
+	}
+	return msg
 }
 
 var installOnce sync.Once
 
 // installErrorModel points huma's error factory at newError. huma exposes
 // that factory only as a package variable, so it is set once per process;
-// every engine built by this package shares the same model anyway.
+// every engine built by this package shares the same model anyway. Errors
+// built without a request (huma.Error500InternalServerError and friends)
+// get their trace id and have their cause logged in finishError.
 func installErrorModel() {
 	installOnce.Do(func() {
 		huma.NewError = func(status int, msg string, causes ...error) huma.StatusError {
 			return newError(context.Background(), status, msg, causes...)
 		}
 		huma.NewErrorWithContext = func(hctx huma.Context, status int, msg string, causes ...error) huma.StatusError {
-			return newError(hctx.Context(), status, msg, causes...)
+			return newError(hctx.Context(), status, honestMessage(hctx, status, msg, causes), causes...)
 		}
 	})
 }
 
-// fillTraceID is a huma transformer: error values built without a request
-// (huma.Error404NotFound and friends) get the trace id on their way out.
-func fillTraceID(hctx huma.Context, _ string, v any) (any, error) {
-	if e, ok := v.(*ErrorBody); ok && e.TraceID == "" {
-		e.TraceID = trace.FromContext(hctx.Context())
+// finishError is a huma transformer, run once on every answer huma writes:
+// an error's internal cause is logged here, where the request's logger is
+// known, and an error built without a request gets the trace id (on a
+// copy, since the value may be shared).
+func finishError(hctx huma.Context, _ string, v any) (any, error) {
+	e, ok := v.(*ErrorBody)
+	if !ok {
+		return v, nil
 	}
-	return v, nil
+	ctx := hctx.Context()
+	e.logCause(ctx)
+	if e.TraceID == "" {
+		cp := *e
+		cp.TraceID = trace.FromContext(ctx)
+		return &cp, nil
+	}
+	return e, nil
 }
 
 // abort answers a plain Gin route with the error model.
 func abort(c *gin.Context, status int, msg string, causes ...error) {
 	body := newError(c.Request.Context(), status, msg, causes...)
+	body.logCause(c.Request.Context())
 	c.AbortWithStatusJSON(body.Status, body)
 }

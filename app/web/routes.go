@@ -8,9 +8,9 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// routes lists every route of the service: health and metrics, then what
-// each module contributes. OpenAPI (/openapi.json, /openapi.yaml) and the
-// docs UI (/docs) are served by huma itself.
+// routes lists every route of the service: health, schemas, docs and
+// metrics, then what each module contributes. The OpenAPI documents
+// (/openapi.json, /openapi.yaml and their 3.0 forms) are served by huma.
 func routes(r *gin.Engine, api *huma.Group, d Deps) {
 	checks := slices.Clone(d.Checks)
 	for _, m := range d.Modules {
@@ -18,6 +18,8 @@ func routes(r *gin.Engine, api *huma.Group, d Deps) {
 	}
 	registerHealth(api, checks)
 
+	r.GET("/schemas/:name", schemasHandler(api))
+	registerDocs(r, api.OpenAPI().Info.Title)
 	r.GET("/metrics", metricsHandler(d.Registry))
 	api.OpenAPI().AddOperation(&huma.Operation{
 		OperationID: "metrics",

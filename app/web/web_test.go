@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -54,6 +55,9 @@ func (testModule) Register(api huma.API) {
 	})
 	huma.Get(api, "/t/internal", func(ctx context.Context, _ *struct{}) (*echoOutput, error) {
 		return nil, errors.New("dial tcp 10.0.0.9:3306: secret internal detail")
+	})
+	huma.Get(api, "/t/huma500", func(ctx context.Context, _ *struct{}) (*echoOutput, error) {
+		return nil, huma.Error500InternalServerError("save thing", errors.New("write /data/x: secret internal detail"))
 	})
 	huma.Get(api, "/t/gone", func(ctx context.Context, _ *struct{}) (*echoOutput, error) {
 		return nil, fmt.Errorf("load thing 7: %w", errGone)
@@ -337,23 +341,39 @@ func TestHello(t *testing.T) {
 func TestOpsAuth(t *testing.T) {
 	withToken := newEnv(t, "server: {admin_token: s3cret-token}\n")
 	noToken := newEnv(t, "{}\n")
+	behindProxy := newEnv(t, "server: {trusted_proxies: [10.0.0.0/8, 127.0.0.1/32]}\n")
 	tests := []struct {
 		name   string
 		e      env
 		hdr    map[string]string
 		status int
+		client string // client_ip the access log must show, when set
 	}{
-		{"missing token", withToken, nil, 401},
-		{"wrong token", withToken, map[string]string{"Authorization": "Bearer nope"}, 401},
-		{"wrong scheme", withToken, map[string]string{"Authorization": "Basic s3cret-token"}, 401},
-		{"right token", withToken, map[string]string{"Authorization": "Bearer s3cret-token"}, 200},
-		{"no token configured, loopback", noToken, map[string]string{"RemoteAddr": "127.0.0.1:5000"}, 200},
-		{"no token configured, ipv6 loopback", noToken, map[string]string{"RemoteAddr": "[::1]:5000"}, 200},
-		{"no token configured, remote", noToken, map[string]string{"RemoteAddr": "10.1.2.3:5000"}, 403},
+		{name: "missing token", e: withToken, status: 401},
+		{name: "wrong token", e: withToken, hdr: map[string]string{"Authorization": "Bearer nope"}, status: 401},
+		{name: "wrong scheme", e: withToken, hdr: map[string]string{"Authorization": "Basic s3cret-token"}, status: 401},
+		{name: "scheme only", e: withToken, hdr: map[string]string{"Authorization": "Bearer "}, status: 401},
+		{name: "scheme glued to token", e: withToken, hdr: map[string]string{"Authorization": "Bearers3cret-token"}, status: 401},
+		{name: "token with a tail", e: withToken, hdr: map[string]string{"Authorization": "Bearer s3cret-token x"}, status: 401},
+		{name: "right token", e: withToken, hdr: map[string]string{"Authorization": "Bearer s3cret-token"}, status: 200},
+		{name: "scheme in lower case", e: withToken, hdr: map[string]string{"Authorization": "bearer s3cret-token"}, status: 200},
+		{name: "scheme in upper case", e: withToken, hdr: map[string]string{"Authorization": "BEARER s3cret-token"}, status: 200},
+		{name: "surrounding whitespace", e: withToken, hdr: map[string]string{"Authorization": " \tBearer   s3cret-token \t"}, status: 200},
+		{name: "no token configured, loopback", e: noToken, hdr: map[string]string{"RemoteAddr": "127.0.0.1:5000"}, status: 200},
+		{name: "no token configured, ipv6 loopback", e: noToken, hdr: map[string]string{"RemoteAddr": "[::1]:5000"}, status: 200},
+		{name: "no token configured, remote", e: noToken, hdr: map[string]string{"RemoteAddr": "10.1.2.3:5000"}, status: 403},
+		{name: "untrusted X-Forwarded-For ignored", e: noToken, hdr: map[string]string{"RemoteAddr": "127.0.0.1:5000", "X-Forwarded-For": "8.8.8.8"}, status: 200, client: "127.0.0.1"},
+		{name: "remote client through a trusted proxy", e: behindProxy, hdr: map[string]string{"RemoteAddr": "10.0.0.5:5000", "X-Forwarded-For": "8.8.8.8"}, status: 403, client: "8.8.8.8"},
+		{name: "remote client through a same-host proxy", e: behindProxy, hdr: map[string]string{"RemoteAddr": "127.0.0.1:5000", "X-Forwarded-For": "8.8.8.8"}, status: 403, client: "8.8.8.8"},
+		{name: "same-host proxy, no forwarded client", e: behindProxy, hdr: map[string]string{"RemoteAddr": "127.0.0.1:5000"}, status: 200, client: "127.0.0.1"},
+		{name: "loopback client through a trusted proxy", e: behindProxy, hdr: map[string]string{"RemoteAddr": "10.0.0.5:5000", "X-Forwarded-For": "127.0.0.1"}, status: 200, client: "127.0.0.1"},
 	}
-	for _, tt := range tests {
+	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := tt.e.do(t, http.MethodGet, "/ops/ping", nil, tt.hdr)
+			id := fmt.Sprintf("ops-%d", i)
+			hdr := map[string]string{"X-Trace-Id": id}
+			maps.Copy(hdr, tt.hdr)
+			rec := tt.e.do(t, http.MethodGet, "/ops/ping", nil, hdr)
 			if rec.Code != tt.status {
 				t.Fatalf("status %d, want %d: %s", rec.Code, tt.status, rec.Body)
 			}
@@ -362,6 +382,18 @@ func TestOpsAuth(t *testing.T) {
 			}
 			if strings.Contains(rec.Body.String(), "s3cret-token") {
 				t.Fatal("token echoed")
+			}
+			if tt.client == "" {
+				return
+			}
+			var logged []any
+			for _, l := range tt.e.logs.Messages(t, "access") {
+				if l["trace_id"] == id {
+					logged = append(logged, l["client_ip"])
+				}
+			}
+			if len(logged) != 1 || logged[0] != tt.client {
+				t.Errorf("access log client_ip %v, want [%s]", logged, tt.client)
 			}
 		})
 	}
