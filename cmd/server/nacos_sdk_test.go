@@ -100,7 +100,7 @@ func TestNacosRegisterAndDeregisterOnSIGTERM(t *testing.T) {
 	if n := lines.count(func(l map[string]any) bool { return l["level"] == "debug" && l["sql"] != nil }); n != 0 {
 		t.Fatalf("%d SQL debug lines at level info", n)
 	}
-	eventually(t, 10*time.Second, "nacos client settled", func() bool { return fake.InSync(key) && fake.Quiet(50*time.Millisecond) })
+	eventually(t, 10*time.Second, "nacos client settled", func() bool { return fake.InSync(key) && fake.Requests("ConfigQueryRequest") >= 3 })
 	fake.SetConfigSilently(key, "app:\n  name: svc-e2e\nserver:\n  admin_token: e2e-token\nlog:\n  level: debug\n")
 	req, _ = http.NewRequest(http.MethodPost, "http://"+addr+"/nacos/refresh", nil)
 	req.Header.Set("Authorization", "Bearer e2e-token")
@@ -289,7 +289,7 @@ func TestRefusedPushAlertsWeCom(t *testing.T) {
 	cmd, lines := serverProcess(t, nil, environ)
 	addr := lines.wait(t, "listening", 10*time.Second)["addr"].(string)
 
-	eventually(t, 10*time.Second, "nacos client settled", func() bool { return fake.InSync(key) && fake.Quiet(50*time.Millisecond) })
+	eventually(t, 10*time.Second, "nacos client settled", func() bool { return fake.InSync(key) && fake.Requests("ConfigQueryRequest") >= 3 })
 	fake.SetConfigSilently(key, "log: {level: loud}\n")
 	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/nacos/refresh", nil)
 	resp, err := http.DefaultClient.Do(req)
