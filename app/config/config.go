@@ -17,6 +17,7 @@ type Config struct {
 	WeChat   WeChat   `koanf:"wechat" json:"wechat"`
 	Nacos    Nacos    `koanf:"nacos" json:"nacos"`
 	Redis    Redis    `koanf:"redis" json:"redis"`
+	WeChatOA WeChatOA `koanf:"wechat_oa" json:"wechat_oa"`
 
 	// Databases are extra named connections beside Database, each opened on
 	// first use; see app/db.Registry.
@@ -100,5 +101,6 @@ func Defaults() map[string]any {
 		"nacos.register":             true,
 		"redis.key_prefix":           "gomicro:",
 		"redis.dial_timeout":         "2s",
+		"wechat_oa":                  wechatOADefaults(),
 	}
 }
