@@ -8,6 +8,7 @@ import (
 	"gomicro/app/demo"
 	"gomicro/app/module"
 	"gomicro/app/nacos"
+	"gomicro/app/wechat"
 	"gomicro/app/wecom"
 )
 
@@ -19,5 +20,6 @@ func All(a *boot.App) []module.Spec {
 		nacos.Module(a.Nacos),
 		wecom.Module(a.Robots),
 		demo.Module(demo.Deps{Store: a.Config, DB: a.DB}),
+		wechat.Module(wechat.Deps{Store: a.Config, DB: a.DB, Redis: a.Redis, Metrics: a.Metrics}),
 	}
 }
