@@ -29,13 +29,19 @@ func TestDecodeEveryType(t *testing.T) {
 		{"link", `<MsgType><![CDATA[link]]></MsgType><Title><![CDATA[t]]></Title><Description><![CDATA[d]]></Description><Url><![CDATA[http://u]]></Url><MsgId>6</MsgId>`,
 			func(m *wechat.Message) bool { return m.Title == "t" && m.Description == "d" && m.URL == "http://u" }},
 		{"file", `<MsgType><![CDATA[file]]></MsgType><Title><![CDATA[a.pdf]]></Title><Description><![CDATA[d]]></Description><FileKey><![CDATA[k]]></FileKey><FileMd5><![CDATA[md5]]></FileMd5><FileTotalLen>1024</FileTotalLen><MsgId>7</MsgId>`,
-			func(m *wechat.Message) bool { return m.Title == "a.pdf" && m.Get("FileKey") == "k" && m.Get("FileTotalLen") == "1024" }},
+			func(m *wechat.Message) bool {
+				return m.Title == "a.pdf" && m.Get("FileKey") == "k" && m.Get("FileTotalLen") == "1024"
+			}},
 		{"unsubscribe", `<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[unsubscribe]]></Event>`,
 			func(m *wechat.Message) bool { return m.IsEvent(wechat.EventUnsubscribe) && m.SceneID() == "" }},
 		{"SCAN", `<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[SCAN]]></Event><EventKey><![CDATA[123]]></EventKey><Ticket><![CDATA[tk]]></Ticket>`,
-			func(m *wechat.Message) bool { return m.IsEvent(wechat.EventScan) && m.SceneID() == "123" && m.Ticket == "tk" }},
+			func(m *wechat.Message) bool {
+				return m.IsEvent(wechat.EventScan) && m.SceneID() == "123" && m.Ticket == "tk"
+			}},
 		{"LOCATION", `<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[LOCATION]]></Event><Latitude>23.137466</Latitude><Longitude>113.352425</Longitude><Precision>119.385040</Precision>`,
-			func(m *wechat.Message) bool { return m.Latitude == "23.137466" && m.Longitude == "113.352425" && m.Precision == "119.385040" }},
+			func(m *wechat.Message) bool {
+				return m.Latitude == "23.137466" && m.Longitude == "113.352425" && m.Precision == "119.385040"
+			}},
 		{"CLICK", `<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[CLICK]]></Event><EventKey><![CDATA[V1001_TODAY_MUSIC]]></EventKey>`,
 			func(m *wechat.Message) bool { return m.IsEvent(wechat.EventClick) && m.EventKey == "V1001_TODAY_MUSIC" }},
 		{"VIEW", `<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[VIEW]]></Event><EventKey><![CDATA[http://www.qq.com/]]></EventKey><MenuId>208379533</MenuId>`,
