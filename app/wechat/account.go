@@ -47,7 +47,8 @@ type Rule struct {
 	Reply    string
 	Priority int
 
-	re *regexp.Regexp
+	re    *regexp.Regexp
+	reply *Reply // the text reply, built once
 }
 
 // matches reports whether the rule matches text (already trimmed).
@@ -121,6 +122,7 @@ func (s accountSpec) build(all []*Unit) (acc *Account, problems []string) {
 		if r.ID == 0 {
 			r.ID = int64(i + 1)
 		}
+		r.reply = Text(r.Reply)
 		acc.Rules = append(acc.Rules, r)
 	}
 	slices.SortStableFunc(acc.Rules, func(a, b Rule) int {

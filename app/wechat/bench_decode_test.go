@@ -61,19 +61,3 @@ func BenchmarkDecode(b *testing.B) {
 	b.ReportMetric(testing.AllocsPerRun(1000, scan), "scan-allocs/op")
 	b.ReportMetric(testing.AllocsPerRun(1000, unmarshal), "unmarshal-allocs/op")
 }
-
-func BenchmarkScanOnly(b *testing.B) {
-	body := []byte(textMessage)
-	b.ReportAllocs()
-	for b.Loop() {
-		wechat.DecodeMessage(body)
-	}
-}
-
-func BenchmarkFieldsOnly(b *testing.B) {
-	body := []byte(textMessage)
-	b.ReportAllocs()
-	for b.Loop() {
-		wechat.DecodeFields(body)
-	}
-}

@@ -38,7 +38,7 @@ func (cb *callback) verify(c *gin.Context) {
 		cb.refuse(c, acc, err)
 		return
 	}
-	c.Data(http.StatusOK, "text/plain; charset=utf-8", []byte(c.Query("echostr")))
+	c.Data(http.StatusOK, "text/plain; charset=utf-8", []byte(query(c.Request.URL.RawQuery, "echostr")))
 }
 
 // message checks, opens and decodes one message, hands it to the chain and
@@ -89,7 +89,8 @@ func (cb *callback) open(c *gin.Context, acc *Account, body []byte) (msg *Messag
 	if err != nil {
 		return nil, nil, false, err
 	}
-	switch c.Query("encrypt_type") {
+	raw := c.Request.URL.RawQuery
+	switch query(raw, "encrypt_type") {
 	case "", "raw":
 		return outer, nil, false, nil
 	case "aes":
@@ -99,7 +100,7 @@ func (cb *callback) open(c *gin.Context, acc *Account, body []byte) (msg *Messag
 	if outer.Encrypt == "" {
 		return nil, nil, false, ErrMalformed
 	}
-	if !signatureOK(c.Query("msg_signature"), acc.Token, c.Query("timestamp"), c.Query("nonce"), outer.Encrypt) {
+	if !signatureOK(query(raw, "msg_signature"), acc.Token, query(raw, "timestamp"), query(raw, "nonce"), outer.Encrypt) {
 		return nil, nil, false, ErrSignature
 	}
 	plain, key, err := acc.open(outer.Encrypt)
@@ -115,8 +116,9 @@ func (cb *callback) open(c *gin.Context, acc *Account, body []byte) (msg *Messag
 // checkSignature verifies signature over token, timestamp and nonce, and
 // the timestamp against wechat_oa.timestamp_skew.
 func (cb *callback) checkSignature(c *gin.Context, acc *Account) error {
-	ts := c.Query("timestamp")
-	if !signatureOK(c.Query("signature"), acc.Token, ts, c.Query("nonce")) {
+	raw := c.Request.URL.RawQuery
+	ts := query(raw, "timestamp")
+	if !signatureOK(query(raw, "signature"), acc.Token, ts, query(raw, "nonce")) {
 		return ErrSignature
 	}
 	skew := cb.s.store.Current().WeChatOA.TimestampSkew

@@ -11,7 +11,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
-	"strings"
 
 	"gomicro/app/config"
 )
@@ -93,21 +92,32 @@ func (k *aesKey) decrypt(b64 string) (msg []byte, appID string, err error) {
 // signature is WeChat's: the lowercase hex SHA-1 of the parts sorted and
 // joined.
 func signature(parts ...string) string {
-	slices.Sort(parts)
-	h := sha1.New()
-	for _, p := range parts {
-		h.Write([]byte(p))
-	}
-	var sum [sha1.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0]))
+	sum := sign(parts)
+	return hex.EncodeToString(sum[:])
 }
 
-// signatureOK compares a received signature with the expected one in
-// constant time; case is ignored, as WeChat's hex is lowercase but some
-// relays upper-case it.
+// signatureOK compares a received hex signature with the expected one in
+// constant time (hex of either case), without allocating: it runs on every
+// callback.
 func signatureOK(got string, parts ...string) bool {
-	want := signature(parts...)
-	return subtle.ConstantTimeCompare([]byte(strings.ToLower(got)), []byte(want)) == 1
+	var dec [sha1.Size]byte
+	if len(got) != 2*sha1.Size {
+		return false
+	}
+	if _, err := hex.Decode(dec[:], []byte(got)); err != nil {
+		return false
+	}
+	want := sign(parts)
+	return subtle.ConstantTimeCompare(dec[:], want[:]) == 1
+}
+
+func sign(parts []string) [sha1.Size]byte {
+	slices.Sort(parts)
+	buf := make([]byte, 0, 512)
+	for _, p := range parts {
+		buf = append(buf, p...)
+	}
+	return sha1.Sum(buf)
 }
 
 // randomBytes returns n bytes from crypto/rand, which never fails on the

@@ -1,10 +1,12 @@
 package wechat
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Field is one leaf element of a message: its path below the root
@@ -25,13 +27,14 @@ const maxDepth = 8
 // instructions (but a leading XML declaration), mixed content or non-ASCII
 // names. Errors wrap ErrDoctype for a DOCTYPE or entity declaration and
 // ErrMalformed for anything else it does not accept.
+//
+// The fields share body's memory instead of copying it (the copy cost more
+// than the scan): body must not change once decoded.
 func DecodeFields(body []byte) ([]Field, error) {
-	return appendFields(make([]Field, 0, 16), body)
-}
-
-// appendFields is DecodeFields appending to dst.
-func appendFields(dst []Field, body []byte) ([]Field, error) {
-	d := scanner{s: string(body), fields: dst}
+	// A leaf takes two tags, so half the '<' (a single byte, counted by
+	// SIMD) sizes the slice for usual messages in one allocation.
+	n := bytes.Count(body, []byte{'<'})/2 + 1
+	d := scanner{s: unsafe.String(unsafe.SliceData(body), len(body)), fields: make([]Field, 0, n)}
 	if err := d.document(); err != nil {
 		return nil, err
 	}
@@ -242,6 +245,10 @@ func (d *scanner) content(name, path string, depth int) error {
 	var text textBuf
 	block := false
 	for {
+		if block || path == "" {
+			// Text here may only be blank and is dropped: skip it.
+			d.skipSpace()
+		}
 		lt := strings.IndexByte(d.s[d.i:], '<')
 		if lt < 0 {
 			d.i = len(d.s)
@@ -302,11 +309,50 @@ func (d *scanner) content(name, path string, depth int) error {
 				d.fields = append(d.fields, Field{Name: childPath})
 				continue
 			}
+			if d.leaf(child, childPath) {
+				continue
+			}
 			if err := d.content(child, childPath, depth+1); err != nil {
 				return err
 			}
 		}
 	}
+}
+
+// leaf is the fast path of the usual element, <Name>text</Name> or
+// <Name><![CDATA[text]]></Name> with nothing to decode: it reads it whole
+// and reports true, or touches nothing and reports false, leaving the rest
+// (and any error) to content.
+func (d *scanner) leaf(name, path string) bool {
+	rest := d.s[d.i:]
+	var val string
+	var n int
+	if strings.HasPrefix(rest, "<![CDATA[") {
+		end := strings.Index(rest[9:], "]]>")
+		if end < 0 {
+			return false
+		}
+		val, n = rest[9:9+end], 9+end+3
+		if clean, err := scanChars(val, false); err != nil || !clean {
+			return false
+		}
+	} else {
+		lt := strings.IndexByte(rest, '<')
+		if lt < 0 {
+			return false
+		}
+		val, n = rest[:lt], lt
+		if clean, err := scanChars(val, true); err != nil || !clean {
+			return false
+		}
+	}
+	after := rest[n:]
+	if len(after) < len(name)+3 || after[1] != '/' || after[2+len(name)] != '>' || after[2:2+len(name)] != name {
+		return false
+	}
+	d.i += n + len(name) + 3
+	d.fields = append(d.fields, Field{Name: path, Value: val})
+	return true
 }
 
 func (d *scanner) finish(path string, block bool, text *textBuf) error {

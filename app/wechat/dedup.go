@@ -11,13 +11,14 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// dedupKey names one message for dedup: MsgId with the sender, or for
-// events (which have no MsgId) sender, CreateTime, Event and EventKey.
-func dedupKey(m *Message) string {
+// dedupKey names one message of account for dedup: MsgId with the
+// sender, or for events (which have no MsgId) sender, CreateTime, Event
+// and EventKey.
+func dedupKey(prefix, account string, m *Message) string {
 	if m.MsgID != "" {
-		return m.FromUserName + ":" + m.MsgID
+		return prefix + "wechat:dedup:" + account + ":" + m.FromUserName + ":" + m.MsgID
 	}
-	return m.FromUserName + ":" + strconv.FormatInt(m.CreateTime, 10) + ":" + m.Event + ":" + m.EventKey
+	return prefix + "wechat:dedup:" + account + ":" + m.FromUserName + ":" + strconv.FormatInt(m.CreateTime, 10) + ":" + m.Event + ":" + m.EventKey
 }
 
 // dedupStore marks messages before their chain runs and keeps each one's
@@ -25,7 +26,7 @@ func dedupKey(m *Message) string {
 type dedupStore interface {
 	// claim marks key for ttl and reports whether this caller took it.
 	claim(ctx context.Context, key string, ttl time.Duration) (bool, error)
-	// finish records the answer of key.
+	// finish records the answer of key, which must not change afterwards.
 	finish(ctx context.Context, key string, answer []byte, ttl time.Duration) error
 	// wait returns key's answer once it is recorded. ok is false when ctx
 	// ended first or the mark is gone.
@@ -42,9 +43,10 @@ type memDedup struct {
 }
 
 type memMark struct {
-	done    chan struct{}
-	answer  []byte
-	expires time.Time
+	done     chan struct{}
+	answer   []byte
+	finished bool
+	expires  time.Time
 }
 
 type memExpiry struct {
@@ -78,8 +80,8 @@ func (d *memDedup) claim(_ context.Context, key string, ttl time.Duration) (bool
 func (d *memDedup) finish(_ context.Context, key string, answer []byte, _ time.Duration) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if m, ok := d.marks[key]; ok && m.answer == nil {
-		m.answer = append([]byte{}, answer...)
+	if m, ok := d.marks[key]; ok && !m.finished {
+		m.answer, m.finished = answer, true
 		close(m.done)
 	}
 	return nil

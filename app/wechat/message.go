@@ -69,21 +69,17 @@ type Message struct {
 	Encrypt string
 
 	Fields []Field
-
-	// inline holds Fields for a message of usual size, so decoding
-	// allocates the message and its fields at once.
-	inline [16]Field
 }
 
-// DecodeMessage reads a message body with DecodeFields and types it.
+// DecodeMessage reads a message body with DecodeFields and types it; like
+// the fields, the message shares body's memory, which must not change.
 // Errors wrap ErrMalformed or ErrDoctype.
 func DecodeMessage(body []byte) (*Message, error) {
-	m := &Message{}
-	fields, err := appendFields(m.inline[:0], body)
+	fields, err := DecodeFields(body)
 	if err != nil {
 		return nil, err
 	}
-	m.Fields = fields
+	m := &Message{Fields: fields}
 	for _, f := range fields {
 		m.set(f)
 	}

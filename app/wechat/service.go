@@ -55,10 +55,8 @@ type Service struct {
 	// Start reports it.
 	setupErr error
 
-	// bg bounds chains that outlive their request; Stop ends it.
-	bg     context.Context
-	stopBg context.CancelFunc
-	runs   sync.WaitGroup
+	// runs counts chains (and their late replies) still going.
+	runs sync.WaitGroup
 }
 
 // New builds the module. It starts nothing and cannot fail; Start reports
@@ -92,7 +90,6 @@ func New(d Deps) *Service {
 		s.dedup = newMemDedup()
 		s.tokens = &tokens{api: s.api, cache: &memTokens{m: map[string]memToken{}}, locks: map[string]*sync.Mutex{}}
 	}
-	s.bg, s.stopBg = context.WithCancel(context.Background())
 	return s
 }
 
@@ -128,20 +125,18 @@ func (s *Service) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop waits for chains still running after their request (and their late
-// replies) until ctx ends, then cancels them. The error says how many were
-// cut short.
+// Stop waits until ctx ends for chains still running after their request
+// and their late replies. Each chain is bounded by its own deadline
+// (reply_timeout or forward_timeout, the longer); the error says Stop gave
+// up on the ones still running.
 func (s *Service) Stop(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() { s.runs.Wait(); close(done) }()
 	select {
 	case <-done:
-		s.stopBg()
 		return nil
 	case <-ctx.Done():
-		s.stopBg()
-		<-done
-		return fmt.Errorf("wechat: late chains cancelled at shutdown: %w", ctx.Err())
+		return fmt.Errorf("wechat: chains still running at shutdown: %w", ctx.Err())
 	}
 }
 

@@ -63,18 +63,20 @@ func (s *Session) marshal() ([]byte, error) {
 	return json.Marshal(sessionWire{Values: s.values, Pinned: s.pinned})
 }
 
-func unmarshalSession(b []byte) (*Session, error) {
+func unmarshalSession(b []byte, into *Session) error {
 	var w sessionWire
 	if err := json.Unmarshal(b, &w); err != nil {
-		return nil, fmt.Errorf("decode session: %w", err)
+		return fmt.Errorf("decode session: %w", err)
 	}
-	return &Session{values: w.Values, pinned: w.Pinned}, nil
+	*into = Session{values: w.Values, pinned: w.Pinned}
+	return nil
 }
 
-// sessionStore keeps sessions by key (account and openid). Save with an
-// empty session removes it; every save restarts its lifetime.
+// sessionStore keeps sessions by key (account and openid). Load fills
+// into (left empty when there is none); save with an empty session removes
+// it; every save restarts its lifetime.
 type sessionStore interface {
-	load(ctx context.Context, key string) (*Session, error)
+	load(ctx context.Context, key string, into *Session) error
 	save(ctx context.Context, key string, s *Session, ttl time.Duration) error
 }
 
@@ -93,14 +95,16 @@ type memSession struct {
 
 func newMemSessions() *memSessions { return &memSessions{m: map[string]memSession{}} }
 
-func (ms *memSessions) load(_ context.Context, key string) (*Session, error) {
+func (ms *memSessions) load(_ context.Context, key string, into *Session) error {
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
 	e, ok := ms.m[key]
 	if !ok || time.Now().After(e.expires) {
-		return &Session{}, nil
+		*into = Session{}
+		return nil
 	}
-	return &Session{values: maps.Clone(e.values), pinned: e.pinned}, nil
+	*into = Session{values: maps.Clone(e.values), pinned: e.pinned}
+	return nil
 }
 
 func (ms *memSessions) save(_ context.Context, key string, s *Session, ttl time.Duration) error {
@@ -130,15 +134,16 @@ type redisSessions struct {
 	rc *redis.Client
 }
 
-func (rs redisSessions) load(ctx context.Context, key string) (*Session, error) {
+func (rs redisSessions) load(ctx context.Context, key string, into *Session) error {
 	b, err := rs.rc.Get(ctx, key).Bytes()
 	if errors.Is(err, redis.Nil) {
-		return &Session{}, nil
+		*into = Session{}
+		return nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("load session: %w", err)
+		return fmt.Errorf("load session: %w", err)
 	}
-	return unmarshalSession(b)
+	return unmarshalSession(b, into)
 }
 
 func (rs redisSessions) save(ctx context.Context, key string, s *Session, ttl time.Duration) error {

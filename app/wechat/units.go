@@ -15,11 +15,19 @@ import (
 // lower first; the first to return a reply ends the walk. Common units run
 // for every account; the others only for accounts listing Name in units.
 // Handle returns (nil, nil) to pass the message on; an error ends the
-// walk, which then answers no reply and counts the message failed.
+// walk, which then answers no reply and counts the message failed. A reply
+// returned is never changed afterwards, so a unit may return a shared one.
+//
+// Quick promises that Handle never blocks: no I/O, no waiting, only work
+// on the turn. With sessions in process, quick units run on the request's
+// goroutine; the first unit that is not quick, and all after it, run on a
+// goroutine of their own, bounded by reply_timeout (then answered late
+// through the customer-service API). Leave it false when in doubt.
 type Unit struct {
 	Name   string
 	Order  int
 	Common bool
+	Quick  bool
 	Handle func(ctx context.Context, t *Turn) (*Reply, error)
 }
 
@@ -68,29 +76,47 @@ func unitList(builtin, own []Unit) ([]*Unit, error) {
 	return out, nil
 }
 
-// walk runs the turn's chain: the pinned unit first, then the others in
-// order. It returns the reply (nil: none) and the unit that ended the walk.
-func (s *Service) walk(ctx context.Context, t *Turn) (*Reply, string, error) {
-	var pinned *Unit
-	if name := t.Session.Pinned(); name != "" {
-		if pinned = t.Account.unit(name); pinned == nil {
-			t.Session.pin("") // the unit is gone from this account
+// steps runs r's units, the pinned one first, then the chain in order,
+// from where the walk stands; with quickOnly it stops before the first unit
+// that is not Quick. done reports that the walk is over: a unit replied or
+// failed, or none is left.
+func (s *Service) steps(ctx context.Context, r *run, quickOnly bool) (reply *Reply, unit string, err error, done bool) {
+	for {
+		u := r.nextUnit()
+		if u == nil {
+			return nil, "", nil, true
+		}
+		if quickOnly && !u.Quick {
+			return nil, "", nil, false
+		}
+		r.advance()
+		if reply, err := s.runUnit(ctx, &r.turn, u); reply != nil || err != nil {
+			return reply, u.Name, err, true
 		}
 	}
-	if pinned != nil {
-		if r, err := s.runUnit(ctx, t, pinned); r != nil || err != nil {
-			return r, pinned.Name, err
-		}
+}
+
+// nextUnit is the unit the walk runs next, or nil at the end.
+func (r *run) nextUnit() *Unit {
+	if r.pinned != nil && !r.pinnedOK {
+		return r.pinned
 	}
-	for _, u := range t.Account.chain {
-		if u == pinned {
-			continue
-		}
-		if r, err := s.runUnit(ctx, t, u); r != nil || err != nil {
-			return r, u.Name, err
-		}
+	chain := r.acc.chain
+	for r.next < len(chain) && chain[r.next] == r.pinned {
+		r.next++
 	}
-	return nil, "", nil
+	if r.next < len(chain) {
+		return chain[r.next]
+	}
+	return nil
+}
+
+func (r *run) advance() {
+	if r.pinned != nil && !r.pinnedOK {
+		r.pinnedOK = true
+		return
+	}
+	r.next++
 }
 
 // runUnit calls one unit, timing it and turning a panic into an error: the
