@@ -17,8 +17,8 @@ import (
 	"gomicro/app/demo"
 	"gomicro/app/logging"
 	"gomicro/app/module"
-	"gomicro/app/wechat"
 	"gomicro/app/web"
+	"gomicro/app/wechat"
 )
 
 // benchEngine is one engine serving /demo/hello and the wechat module,
