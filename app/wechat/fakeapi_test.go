@@ -27,6 +27,12 @@ type fakeWeChat struct {
 	sendTokens  []string
 	delivered   chan customSend
 	expireFirst bool
+	// expiredCode answers a send with an expired token; 0 means 42001.
+	expiredCode int
+	// sendCode, when set, answers every send with this errcode.
+	sendCode int
+	// hold, when set, keeps stable_token from answering until it closes.
+	hold chan struct{}
 }
 
 // customSend is one message/custom/send body.
@@ -55,8 +61,14 @@ func (f *fakeWeChat) stableToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.tokenAsks = append(f.tokenAsks, req)
+	hold := f.hold
+	f.mu.Unlock()
+	if hold != nil {
+		<-hold
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if req["grant_type"] != "client_credential" || req["appid"] != f.appID || req["secret"] != f.secret || req["force_refresh"] != false {
 		writeJSON(w, map[string]any{"errcode": 40013, "errmsg": "invalid appid"})
 		return
@@ -79,12 +91,20 @@ func (f *fakeWeChat) customSend(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.sendTokens = append(f.sendTokens, tok)
 	known := tok != "" && tok[0] == 'T' && !f.expired[tok]
-	if known {
+	if known && f.sendCode == 0 {
 		f.sends = append(f.sends, msg)
 	}
+	code, sendCode := f.expiredCode, f.sendCode
 	f.mu.Unlock()
-	if !known {
-		writeJSON(w, map[string]any{"errcode": 42001, "errmsg": "access_token expired"})
+	if code == 0 {
+		code = 42001
+	}
+	switch {
+	case !known:
+		writeJSON(w, map[string]any{"errcode": code, "errmsg": "access_token expired or invalid"})
+		return
+	case sendCode != 0:
+		writeJSON(w, map[string]any{"errcode": sendCode, "errmsg": "refused"})
 		return
 	}
 	writeJSON(w, map[string]any{"errcode": 0, "errmsg": "ok"})
