@@ -2,6 +2,7 @@ package wechat
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -136,7 +137,11 @@ func (a *accounts) database(ctx context.Context) (*dbAccounts, error) {
 		return nil, fmt.Errorf("load wechat accounts: %w", err)
 	}
 	s := &dbAccounts{gen: gen, loaded: time.Now(), byName: make(map[string]*Account, len(specs))}
+	inConfig := a.store.Current().WeChatOA.Accounts
 	for _, spec := range specs {
+		if _, ok := inConfig[spec.Name]; ok {
+			zerolog.Ctx(ctx).Warn().Str("account", spec.Name).Msg("wechat account in both config and the database: config's serves the callback")
+		}
 		s.byName[spec.Name] = a.build(ctx, spec)
 	}
 	a.fromDB.Store(s)
@@ -172,7 +177,7 @@ func (g redisGeneration) key() string { return g.prefix() + "wechat:accounts:gen
 
 func (g redisGeneration) current(ctx context.Context) (int64, error) {
 	v, err := g.rc.Get(ctx, g.key()).Result()
-	if err == redis.Nil {
+	if errors.Is(err, redis.Nil) {
 		return 0, nil
 	}
 	if err != nil {

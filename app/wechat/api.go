@@ -24,6 +24,7 @@ type APIError struct {
 	Message string
 }
 
+// Error says the errcode and WeChat's errmsg.
 func (e *APIError) Error() string { return fmt.Sprintf("wechat api errcode %d: %s", e.Code, e.Message) }
 
 // tokenExpired reports whether err says the access token is no longer
