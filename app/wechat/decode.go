@@ -29,10 +29,7 @@ const maxDepth = 8
 // The fields share body's memory instead of copying it (the copy cost more
 // than the scan): body must not change once decoded.
 func DecodeFields(body []byte) ([]Field, error) {
-	// A leaf takes two tags, so half the '<' (a single byte, counted by
-	// SIMD) sizes the slice for usual messages in one allocation.
-	n := bytes.Count(body, []byte{'<'})/2 + 1
-	d := scanner{s: unsafe.String(unsafe.SliceData(body), len(body)), fields: make([]Field, 0, n)}
+	d := scanner{s: unsafe.String(unsafe.SliceData(body), len(body)), fields: make([]Field, 0, bytes.Count(body, []byte{'<'})/2+1)}
 	if err := d.document(); err != nil {
 		return nil, err
 	}
