@@ -13,8 +13,8 @@ import (
 	"gomicro/app/wechat"
 )
 
-// textMessage is the 341-byte text message of WeChat's documentation, with
-// the indentation it shows.
+// textMessage is a text message as WeChat's documentation shows it, with
+// its indentation: 368 bytes.
 const textMessage = `<xml>
   <ToUserName><![CDATA[gh_3a4f5d6e7b8c]]></ToUserName>
   <FromUserName><![CDATA[oA1b2C3d4E5f6G7h8I9j0K1l2M3n]]></FromUserName>
