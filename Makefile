@@ -38,6 +38,7 @@ bench: ## benchmarks reported against their in-run baselines (see README)
 	$(GO) test -run '^$$' -bench 'GetItem' -benchtime 2s ./app/demo/
 	$(GO) test -run '^$$' -bench 'AlertHook' -benchmem ./app/wecom/
 	$(GO) test -run '^$$' -bench 'TriggerToCallback' -benchtime 5x ./app/xxljob/
+	$(GO) test -run '^$$' -bench 'Decode$$|Callback' -benchtime 2s ./app/wechat/
 
 fuzz: ## each fuzz target for 20 s
 	$(GO) test -run '^$$' -fuzz FuzzBuildRemote -fuzztime 20s ./app/config/
@@ -53,3 +54,6 @@ fuzz: ## each fuzz target for 20 s
 	$(GO) test -run '^$$' -fuzz FuzzEndpoints -fuzztime 20s ./app/xxljob/
 	$(GO) test -run '^$$' -fuzz FuzzParseTopic -fuzztime 20s ./app/gateway/
 	$(GO) test -run '^$$' -fuzz FuzzReadPage -fuzztime 20s ./app/xxljob/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeFields -fuzztime 20s ./app/wechat/
+	$(GO) test -run '^$$' -fuzz FuzzEncodeReply -fuzztime 20s ./app/wechat/
+	$(GO) test -run '^$$' -fuzz FuzzQuery -fuzztime 20s ./app/wechat/

@@ -21,6 +21,7 @@ type Config struct {
 	Nacos    Nacos    `koanf:"nacos" json:"nacos"`
 	Redis    Redis    `koanf:"redis" json:"redis"`
 	MQTT     MQTT     `koanf:"mqtt" json:"mqtt"`
+	WeChatOA WeChatOA `koanf:"wechat_oa" json:"wechat_oa"`
 
 	// Databases are extra named connections beside Database, each opened on
 	// first use; see app/db.Registry.
@@ -139,5 +140,6 @@ func Defaults() map[string]any {
 		"mqtt.max_connections":       10000,
 		"mqtt.max_inflight":          20,
 		"mqtt.call_timeout":          "10s",
+		"wechat_oa":                  wechatOADefaults(),
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"gomicro/app/gateway"
 	"gomicro/app/module"
 	"gomicro/app/nacos"
+	"gomicro/app/wechat"
 	"gomicro/app/wecom"
 )
 
@@ -20,6 +21,7 @@ func All(a *boot.App) []module.Spec {
 		nacos.Module(a.Nacos),
 		wecom.Module(a.Robots),
 		demo.Module(demo.Deps{Store: a.Config, DB: a.DB}),
+		wechat.Module(wechat.Deps{Store: a.Config, DB: a.DB, Redis: a.Redis, Metrics: a.Metrics}),
 	}
 	// The MQTT gateway routes to every module's handlers, so it comes last.
 	gw := gateway.New(gateway.Deps{Store: a.Config, Metrics: a.Metrics, Handlers: module.Handlers(specs)})
