@@ -17,6 +17,8 @@ type Config struct {
 	WeChat   WeChat   `koanf:"wechat" json:"wechat"`
 	Nacos    Nacos    `koanf:"nacos" json:"nacos"`
 	Redis    Redis    `koanf:"redis" json:"redis"`
+	Auth     Auth     `koanf:"auth" json:"auth"`
+	Chat     Chat     `koanf:"chat" json:"chat"`
 
 	// Databases are extra named connections beside Database, each opened on
 	// first use; see app/db.Registry.
@@ -100,5 +102,12 @@ func Defaults() map[string]any {
 		"nacos.register":             true,
 		"redis.key_prefix":           "gomicro:",
 		"redis.dial_timeout":         "2s",
+		"auth.token_ttl":             "720h",
+		"auth.max_login_failures":    5,
+		"auth.login_window":          "1m",
+		"chat.max_message_chars":     2000,
+		"chat.ping_interval":         "30s",
+		"chat.send_buffer":           256,
+		"chat.ticket_ttl":            "60s",
 	}
 }

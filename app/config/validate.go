@@ -22,6 +22,7 @@ func validate(cfg *Config) error {
 		return name
 	})
 	v.RegisterStructValidation(alertRobotConfigured, WeChat{})
+	v.RegisterStructValidation(chatOriginsValid, Chat{})
 	err := v.Struct(cfg)
 	var verrs validator.ValidationErrors
 	if !errors.As(err, &verrs) {
