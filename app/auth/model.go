@@ -16,7 +16,7 @@ var (
 	ErrUsernameTaken = errs.E(errs.Conflict, "this username is taken")
 	// ErrBadCredentials is the one answer to a wrong username or a wrong
 	// password, so a client cannot tell which.
-	ErrBadCredentials = errs.E(errs.Unauthorized, "wrong username or password")
+	ErrBadCredentials  = errs.E(errs.Unauthorized, "wrong username or password")
 	ErrTooManyFailures = errs.E(errs.TooManyRequests, "too many failed sign-ins for this username; wait a minute")
 	// ErrUnauthenticated answers a missing, malformed, expired or revoked
 	// bearer token.
