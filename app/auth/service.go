@@ -27,7 +27,7 @@ func NewService(store *Store, cfg *config.Store, rc *redis.Client) *Service {
 	return &Service{
 		store: store, cfg: cfg, hash: newHasher(),
 		fails: newFailures(rc, cfg.Current().Redis.KeyPrefix),
-		now:   time.Now,
+		now:   func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }, // MySQL keeps ms
 	}
 }
 
@@ -114,6 +114,15 @@ func (s *Service) Revoke(ctx context.Context, tokenID int64) error {
 // wrapping ErrUserNotFound.
 func (s *Service) UserByName(ctx context.Context, name string) (User, error) {
 	u, err := s.store.userByKey(ctx, strings.ToLower(name))
+	if err != nil {
+		return User{}, err
+	}
+	return User{ID: u.ID, Username: u.Username}, nil
+}
+
+// UserByID returns the user with id, or an error wrapping ErrUserNotFound.
+func (s *Service) UserByID(ctx context.Context, id int64) (User, error) {
+	u, err := s.store.userByID(ctx, id)
 	if err != nil {
 		return User{}, err
 	}

@@ -50,6 +50,21 @@ func (s *Store) userByKey(ctx context.Context, key string) (userRow, error) {
 	return u, nil
 }
 
+// userByID returns the user with id, or an error wrapping ErrUserNotFound.
+func (s *Store) userByID(ctx context.Context, id int64) (userRow, error) {
+	var u userRow
+	err := db.Retry(ctx, func(ctx context.Context) error {
+		return s.db.WithContext(ctx).Take(&u, id).Error
+	})
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return userRow{}, ErrUserNotFound
+	}
+	if err != nil {
+		return userRow{}, fmt.Errorf("load user %d: %w", id, err)
+	}
+	return u, nil
+}
+
 // createToken stores t and drops the user's expired tokens, so the table
 // holds live tokens plus at most one sign-in's worth of dead ones.
 func (s *Store) createToken(ctx context.Context, t *tokenRow) error {

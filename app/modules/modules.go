@@ -4,7 +4,9 @@
 package modules
 
 import (
+	"gomicro/app/auth"
 	"gomicro/app/boot"
+	"gomicro/app/chat"
 	"gomicro/app/demo"
 	"gomicro/app/module"
 	"gomicro/app/nacos"
@@ -14,10 +16,14 @@ import (
 // All returns every module, built from the shared parts of a started
 // binary. Constructors are cheap and cannot fail: a module's work starts in
 // its Spec.Start, and bad settings are refused when config is validated.
-func All(a *boot.App) []module.Spec {
+// The chat bot reads every module's commands from the returned list.
+func All(a *boot.App) (specs []module.Spec) {
+	users := auth.New(auth.Deps{Store: a.Config, DB: a.DB, Redis: a.Redis})
 	return []module.Spec{
 		nacos.Module(a.Nacos),
 		wecom.Module(a.Robots),
 		demo.Module(demo.Deps{Store: a.Config, DB: a.DB}),
+		auth.Module(users),
+		chat.Module(chat.Deps{Store: a.Config, DB: a.DB, Users: users, Redis: a.Redis, Metrics: a.Metrics, Commands: func() []module.Command { return module.Commands(specs) }}),
 	}
 }

@@ -144,3 +144,10 @@ func abort(c *gin.Context, status int, msg string, causes ...error) {
 	body := newError(c.Request.Context(), status, msg, causes...)
 	c.AbortWithStatusJSON(body.Status, body)
 }
+
+// Abort answers a module's raw Gin route (Spec.Routes) with the same error
+// model: a cause carrying an errs code sets status, code and message, as
+// for huma operations; an internal cause is logged and never shown.
+func Abort(c *gin.Context, status int, msg string, causes ...error) {
+	abort(c, status, msg, causes...)
+}
