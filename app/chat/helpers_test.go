@@ -366,3 +366,7 @@ func jsonBody(v any) string {
 	_ = json.NewEncoder(&buf).Encode(v)
 	return buf.String()
 }
+
+func contextWithTimeout() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), 5*time.Second)
+}
