@@ -47,6 +47,7 @@ type server struct {
 	gdb      *gorm.DB
 	registry *prometheus.Registry
 	stop     func(context.Context) error
+	stopped  atomic.Bool
 	srv      *httptest.Server
 }
 
@@ -116,14 +117,9 @@ func startServer(t testing.TB, dbcfg config.Database, o options) *server {
 		}
 		return nil
 	}
-	var stopped atomic.Bool
 	t.Cleanup(func() {
-		if stopped.CompareAndSwap(false, true) {
-			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if err := s.stop(sctx); err != nil {
-				t.Errorf("stop: %v", err)
-			}
+		if err := s.shutdown(); err != nil {
+			t.Errorf("stop: %v", err)
 		}
 	})
 	srv := httptest.NewUnstartedServer(engine)
@@ -370,3 +366,36 @@ func jsonBody(v any) string {
 func contextWithTimeout() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), 5*time.Second)
 }
+
+// shutdown stops the modules as the server does after its HTTP drain; only
+// the first call does anything.
+func (s *server) shutdown() error {
+	if !s.stopped.CompareAndSwap(false, true) {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return s.stop(ctx)
+}
+
+// metric returns the value of a counter or gauge of the server's registry.
+func (s *server) metric(name string) float64 {
+	s.t.Helper()
+	mfs, err := s.registry.Gather()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		var sum float64
+		for _, m := range mf.GetMetric() {
+			sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+		return sum
+	}
+	return 0
+}
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

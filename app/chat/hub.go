@@ -64,6 +64,12 @@ func (h *Hub) add(c *client) error {
 	return nil
 }
 
+func (h *Hub) isClosing() bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.closing
+}
+
 func (h *Hub) remove(c *client) {
 	h.mu.Lock()
 	defer h.mu.Unlock()

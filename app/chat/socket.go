@@ -43,6 +43,10 @@ func (s *sockets) serve(c *gin.Context) {
 		web.Abort(c, http.StatusForbidden, "origin not allowed", errs.E(errs.Forbidden, "this Origin may not open chat sockets; see chat.allowed_origins"))
 		return
 	}
+	if s.hub.isClosing() {
+		web.Abort(c, http.StatusServiceUnavailable, "shutting down", ErrClosing)
+		return
+	}
 	var after *int64
 	if raw, ok := c.GetQuery("after"); ok {
 		n, err := strconv.ParseInt(raw, 10, 64)
@@ -67,10 +71,11 @@ func (s *sockets) serve(c *gin.Context) {
 		return
 	}
 
-	// net/http leaves its read and write deadlines (server.read_timeout,
-	// write_timeout) on a hijacked connection; a socket must outlive them.
+	// A socket must outlive server.read_timeout and write_timeout. net/http
+	// documents that a hijacked connection may keep those deadlines (Go
+	// 1.26 happens to clear them in Hijack); clear them ourselves.
 	rc := http.NewResponseController(c.Writer)
-	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetReadDeadline(time.Time{}) // ErrNotSupported off a real server: nothing to clear
 	_ = rc.SetWriteDeadline(time.Time{})
 	conn, err := websocket.Accept(c.Writer, c.Request, &websocket.AcceptOptions{
 		InsecureSkipVerify: true, // the origin was checked above, against full origins
@@ -166,6 +171,13 @@ func (s *sockets) session(reqCtx context.Context, conn *websocket.Conn, row chat
 		return
 	}
 	for {
+		// A drop wins over queued events: a slow socket is closed, not fed.
+		select {
+		case <-cl.dropped:
+			_ = conn.Close(cl.code, cl.reason)
+			return
+		default:
+		}
 		select {
 		case <-ctx.Done():
 			return
