@@ -399,3 +399,7 @@ func (s *server) metric(name string) float64 {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+func loadConfig(t testing.TB, yaml string) (*config.Loader, *config.Config) {
+	return configtest.Load(t, "log:\n  dir: \"\"\n"+yaml)
+}
