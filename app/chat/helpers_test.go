@@ -49,6 +49,7 @@ type server struct {
 	stop     func(context.Context) error
 	stopped  atomic.Bool
 	srv      *httptest.Server
+	client   *http.Client
 }
 
 func openDB(t testing.TB, cfg config.Database) *gorm.DB {
@@ -127,6 +128,10 @@ func startServer(t testing.TB, dbcfg config.Database, o options) *server {
 	srv.Start()
 	t.Cleanup(srv.Close)
 	s.srv, s.url = srv, srv.URL
+	// With short server timeouts an idle keep-alive connection may be
+	// closed just as it is reused; such tests dial afresh each call.
+	s.client = &http.Client{Transport: &http.Transport{DisableKeepAlives: o.readTimeout > 0}}
+	t.Cleanup(s.client.CloseIdleConnections)
 	return s
 }
 
@@ -148,7 +153,7 @@ func (s *server) do(method, path, token, body string) response {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := s.client.Do(req)
 	if err != nil {
 		s.t.Fatal(err)
 	}

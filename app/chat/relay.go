@@ -49,6 +49,10 @@ func (r *relay) publish(ctx context.Context, ev Event) {
 func (r *relay) run(ctx context.Context, ready chan<- struct{}) {
 	log := zerolog.Ctx(ctx)
 	ps := r.rc.Subscribe(ctx, r.channel)
+	// Receive does not return on ctx alone while it waits on the socket;
+	// closing the subscription ends it.
+	stop := context.AfterFunc(ctx, func() { _ = ps.Close() })
+	defer stop()
 	defer ps.Close()
 	subscribed := false
 	backoff := 50 * time.Millisecond

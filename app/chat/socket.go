@@ -271,17 +271,27 @@ func (w *socketWriter) frame(ctx context.Context, typ string, data any) error {
 
 // start sends the presence, then every message after after (when given),
 // and sets the point from which live messages follow.
+//
+// Live messages follow from the newest id stored before the presence frame
+// is sent: a client that posts once it has the presence frame gets that
+// message, whichever instance stores it.
 func (w *socketWriter) start(ctx context.Context, after *int64) error {
+	if after != nil {
+		w.last = *after
+	} else {
+		last, err := w.svc.store.lastMessageID(ctx, w.chat.ID)
+		if err != nil {
+			return err
+		}
+		w.last = last
+	}
 	if err := w.presence(ctx); err != nil {
 		return err
 	}
 	if after != nil {
-		w.last = *after
 		return w.catchUp(ctx)
 	}
-	last, err := w.svc.store.lastMessageID(ctx, w.chat.ID)
-	w.last = last
-	return err
+	return nil
 }
 
 func (w *socketWriter) presence(ctx context.Context) error {
