@@ -48,3 +48,5 @@ fuzz: ## each fuzz target for 20 s
 	$(GO) test -run '^$$' -fuzz FuzzSplit -fuzztime 20s ./app/wecom/
 	$(GO) test -run '^$$' -fuzz FuzzFormat -fuzztime 20s ./app/wecom/
 	$(GO) test -run '^$$' -fuzz FuzzEndpoints -fuzztime 20s ./app/xxljob/
+	$(GO) test -run '^$$' -fuzz FuzzParseClientFrame -fuzztime 20s ./app/chat/
+	$(GO) test -run '^$$' -fuzz FuzzParseAfter -fuzztime 20s ./app/chat/

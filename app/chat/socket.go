@@ -49,9 +49,9 @@ func (s *sockets) serve(c *gin.Context) {
 	}
 	var after *int64
 	if raw, ok := c.GetQuery("after"); ok {
-		n, err := strconv.ParseInt(raw, 10, 64)
-		if err != nil || n < 0 {
-			web.Abort(c, http.StatusUnprocessableEntity, "bad after", errs.E(errs.Invalid, "after must be a message id (an integer >= 0)"))
+		n, err := parseAfter(raw)
+		if err != nil {
+			web.Abort(c, http.StatusUnprocessableEntity, "bad after", err)
 			return
 		}
 		after = &n
@@ -87,6 +87,17 @@ func (s *sockets) serve(c *gin.Context) {
 	}
 	conn.SetReadLimit(hardReadLimit)
 	s.session(ctx, conn, row, user, after)
+}
+
+var errBadAfter = errs.E(errs.Invalid, "after must be a message id (an integer >= 0)")
+
+// parseAfter reads the socket's ?after= cursor: a decimal id, 0 or more.
+func parseAfter(raw string) (int64, error) {
+	n, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || n < 0 {
+		return 0, errBadAfter
+	}
+	return n, nil
 }
 
 // caller authenticates the upgrade by Authorization header or, for
