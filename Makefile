@@ -38,6 +38,8 @@ bench: ## benchmarks reported against their in-run baselines (see README)
 	$(GO) test -run '^$$' -bench 'GetItem' -benchtime 2s ./app/demo/
 	$(GO) test -run '^$$' -bench 'AlertHook' -benchmem ./app/wecom/
 	$(GO) test -run '^$$' -bench 'TriggerToCallback' -benchtime 5x ./app/xxljob/
+	$(GO) test -run '^$$' -bench 'Fanout|Post|IdleSocketMemory' -benchtime 100x ./app/chat/
+	$(GO) test -run '^$$' -bench 'SignInFailure' -benchtime 20x ./app/auth/
 
 fuzz: ## each fuzz target for 20 s
 	$(GO) test -run '^$$' -fuzz FuzzBuildRemote -fuzztime 20s ./app/config/

@@ -37,14 +37,29 @@ func (c *client) drop(code websocket.StatusCode, reason string) {
 // a socket whose queue is full is dropped with 1013 and catches up on
 // reconnect, so one slow client never slows the others.
 type Hub struct {
-	mu      sync.RWMutex
-	chats   map[string]map[*client]struct{}
-	closing bool
-	sockets sync.WaitGroup
-	metrics *metrics
+	mu       sync.RWMutex
+	chats    map[string]map[*client]struct{}
+	closing  bool
+	sockets  sync.WaitGroup
+	sessions sync.WaitGroup // session goroutines, begin to end
+	metrics  *metrics
 }
 
 func newHub(m *metrics) *Hub { return &Hub{chats: map[string]map[*client]struct{}{}, metrics: m} }
+
+// begin counts a session about to start; false once shutdown began.
+// shutdown waits for every counted session to end.
+func (h *Hub) begin() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closing {
+		return false
+	}
+	h.sessions.Add(1)
+	return true
+}
+
+func (h *Hub) end() { h.sessions.Done() }
 
 // add registers c; it fails with ErrClosing once shutdown began.
 func (h *Hub) add(c *client) error {
@@ -136,7 +151,7 @@ func (h *Hub) shutdown(ctx context.Context) error {
 	}
 	h.mu.Unlock()
 	done := make(chan struct{})
-	go func() { h.sockets.Wait(); close(done) }()
+	go func() { h.sockets.Wait(); h.sessions.Wait(); close(done) }()
 	select {
 	case <-done:
 		return nil

@@ -86,7 +86,20 @@ func (s *sockets) serve(c *gin.Context) {
 		return
 	}
 	conn.SetReadLimit(hardReadLimit)
-	s.session(ctx, conn, row, user, after)
+	// The socket lives on in a goroutine of its own and the handler
+	// returns: the request's deep stack, gin context and buffers are not
+	// held for the socket's lifetime (about half of an idle socket's
+	// memory), and the access log line tells when the upgrade happened.
+	// The session keeps the request's logger and trace id, not its end.
+	sctx := context.WithoutCancel(ctx)
+	if !s.hub.begin() {
+		_ = conn.Close(websocket.StatusGoingAway, "server shutting down")
+		return
+	}
+	go func() {
+		defer s.hub.end()
+		s.session(sctx, conn, row, user, after)
+	}()
 }
 
 var errBadAfter = errs.E(errs.Invalid, "after must be a message id (an integer >= 0)")
