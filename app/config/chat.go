@@ -37,11 +37,11 @@ func chatOriginsValid(sl validator.StructLevel) {
 	}
 }
 
-// isOrigin reports whether s is scheme://host[:port] with an http(s) or
-// ws(s) scheme and nothing else.
+// isOrigin reports whether s is http(s)://host[:port], a trailing slash
+// allowed, and nothing else.
 func isOrigin(s string) bool {
 	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+	if err != nil || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
 		return false
 	}
 	switch u.Scheme {
