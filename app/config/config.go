@@ -22,6 +22,8 @@ type Config struct {
 	Redis    Redis    `koanf:"redis" json:"redis"`
 	MQTT     MQTT     `koanf:"mqtt" json:"mqtt"`
 	WeChatOA WeChatOA `koanf:"wechat_oa" json:"wechat_oa"`
+	Auth     Auth     `koanf:"auth" json:"auth"`
+	Chat     Chat     `koanf:"chat" json:"chat"`
 
 	// Databases are extra named connections beside Database, each opened on
 	// first use; see app/db.Registry.
@@ -141,5 +143,12 @@ func Defaults() map[string]any {
 		"mqtt.max_inflight":          20,
 		"mqtt.call_timeout":          "10s",
 		"wechat_oa":                  wechatOADefaults(),
+		"auth.token_ttl":             "720h",
+		"auth.max_login_failures":    5,
+		"auth.login_window":          "1m",
+		"chat.max_message_chars":     2000,
+		"chat.ping_interval":         "30s",
+		"chat.send_buffer":           256,
+		"chat.ticket_ttl":            "60s",
 	}
 }

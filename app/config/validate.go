@@ -23,6 +23,7 @@ func validate(cfg *Config) error {
 	})
 	v.RegisterStructValidation(alertRobotConfigured, WeChat{})
 	registerWeChatOA(v)
+	v.RegisterStructValidation(chatOriginsValid, Chat{})
 	err := v.Struct(cfg)
 	var verrs validator.ValidationErrors
 	if !errors.As(err, &verrs) {

@@ -23,6 +23,9 @@ const (
 	Unsupported Code = "unsupported"
 	Unavailable Code = "unavailable" // 503: a dependency is down
 	Internal    Code = "internal"    // 500
+
+	// TooManyRequests is 429: the caller must wait before trying again.
+	TooManyRequests Code = "too_many_requests"
 )
 
 // Error is an error with a Code and a message safe to show a client.

@@ -37,6 +37,9 @@ type Spec struct {
 	Checks []Check
 	// Gateway are handlers the server's MQTT gateway routes to.
 	Gateway []Handler
+	// Commands are the chat bot's "/" commands this module answers; the
+	// chat module collects them from every spec (see Commands).
+	Commands []Command
 	// Start begins the module's background work in the server (hubs,
 	// consumers), once, before it listens; work started must end by Stop.
 	Start func(ctx context.Context) error
@@ -67,6 +70,37 @@ func Handlers(specs []Spec) []Handler {
 	var out []Handler
 	for _, s := range specs {
 		out = append(out, s.Gateway...)
+	}
+	return out
+}
+
+// Command is one "/" command of the chat bot, contributed by any module
+// without importing the chat package. Name is the word after the slash
+// ("echo"), lower case, unique across modules; Usage shows its arguments
+// ("/echo TEXT") and Summary says in a line what it answers.
+type Command struct {
+	Name    string
+	Usage   string
+	Summary string
+	// Run answers one invocation with the text the bot posts. An error is
+	// logged with the invocation's trace id and answered with a short
+	// apology; its text is never posted.
+	Run func(ctx context.Context, in Invocation) (string, error)
+}
+
+// Invocation is what a command is asked: who typed it, where, and the text
+// after the command word (trimmed).
+type Invocation struct {
+	Chat string // the chat's uri
+	User string // the username of the caller
+	Args string
+}
+
+// Commands returns the bot commands of every spec, in list order.
+func Commands(specs []Spec) []Command {
+	var out []Command
+	for _, s := range specs {
+		out = append(out, s.Commands...)
 	}
 	return out
 }

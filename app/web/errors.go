@@ -20,7 +20,7 @@ import (
 // validation errors.
 type ErrorBody struct {
 	Status  int                 `json:"status" doc:"HTTP status code"`
-	Code    errs.Code           `json:"code" doc:"Stable machine-readable error code" enum:"invalid,bad_request,unauthorized,forbidden,not_found,method_not_allowed,conflict,too_large,unsupported,unavailable,internal"`
+	Code    errs.Code           `json:"code" doc:"Stable machine-readable error code" enum:"invalid,bad_request,unauthorized,forbidden,not_found,method_not_allowed,conflict,too_large,unsupported,too_many_requests,unavailable,internal"`
 	Message string              `json:"message" doc:"Human-readable message"`
 	TraceID string              `json:"trace_id" doc:"Trace id of the request, also in the X-Trace-Id header"`
 	Errors  []*huma.ErrorDetail `json:"errors,omitempty" doc:"Offending fields, for validation errors (at most 20; the message counts the rest)"`
@@ -52,6 +52,7 @@ var statusOf = map[errs.Code]int{
 	errs.Conflict:         http.StatusConflict,
 	errs.TooLarge:         http.StatusRequestEntityTooLarge,
 	errs.Unavailable:      http.StatusServiceUnavailable,
+	errs.TooManyRequests:  http.StatusTooManyRequests,
 	errs.Internal:         http.StatusInternalServerError,
 }
 
@@ -67,6 +68,7 @@ var codeOf = map[int]errs.Code{
 	http.StatusRequestEntityTooLarge: errs.TooLarge,
 	http.StatusUnprocessableEntity:   errs.Invalid,
 	http.StatusServiceUnavailable:    errs.Unavailable,
+	http.StatusTooManyRequests:       errs.TooManyRequests,
 }
 
 // newError is the single place where an error becomes a status and a body.
@@ -198,4 +200,11 @@ func abort(c *gin.Context, status int, msg string, causes ...error) {
 	body := newError(c.Request.Context(), status, msg, causes...)
 	body.logCause(c.Request.Context())
 	c.AbortWithStatusJSON(body.Status, body)
+}
+
+// Abort answers a module's raw Gin route (Spec.Routes) with the same error
+// model: a cause carrying an errs code sets status, code and message, as
+// for huma operations; an internal cause is logged and never shown.
+func Abort(c *gin.Context, status int, msg string, causes ...error) {
+	abort(c, status, msg, causes...)
 }
