@@ -116,6 +116,7 @@ func (l *Loader) Build(remote []byte) (*Config, error) {
 	if err := k.UnmarshalWithConf("", cfg, koanf.UnmarshalConf{Tag: "koanf"}); err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrInvalid, origin, err)
 	}
+	cfg.Redis.Addr = cfg.Redis.address()
 	if err := validate(cfg); err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrInvalid, origin, err)
 	}

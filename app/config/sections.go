@@ -1,6 +1,10 @@
 package config
 
-import "time"
+import (
+	"net"
+	"strconv"
+	"time"
+)
 
 // Database configures the default GORM connection; Databases adds named ones.
 type Database struct {
@@ -100,7 +104,11 @@ type Nacos struct {
 // across instances (dedup marks, sessions, tokens, pub/sub). An empty Addr
 // turns it off: modules then keep that state in process.
 type Redis struct {
-	Addr     string `koanf:"addr" json:"addr" validate:"omitempty,hostname_port"`
+	Addr string `koanf:"addr" json:"addr" validate:"omitempty,hostname_port"`
+	// Host and Port are the Python template's spelling of the address, so
+	// its dataIds load unchanged; Addr, when set, wins.
+	Host     string `koanf:"host" json:"host"`
+	Port     int    `koanf:"port" json:"port" validate:"min=0,max=65535"`
 	Username string `koanf:"username" json:"username"`
 	Password string `koanf:"password" json:"password" secret:"true"`
 	DB       int    `koanf:"db" json:"db" validate:"min=0,max=15"`
@@ -110,4 +118,17 @@ type Redis struct {
 	// DialTimeout bounds a connect; start-up waits at most this long for
 	// Redis before serving with it reported down.
 	DialTimeout time.Duration `koanf:"dial_timeout" json:"dial_timeout" validate:"min=0"`
+}
+
+// address is Addr, or host:port from the Python template's keys (port 6379
+// when unset), or "" when neither is given.
+func (r Redis) address() string {
+	if r.Addr != "" || r.Host == "" {
+		return r.Addr
+	}
+	port := r.Port
+	if port == 0 {
+		port = 6379
+	}
+	return net.JoinHostPort(r.Host, strconv.Itoa(port))
 }

@@ -71,6 +71,7 @@ func TestPythonTemplateDataIDLoadsUnchanged(t *testing.T) {
 		{"wechat.robot_templates.order_alarm.key", robot.Key, "py-robot-secret"},
 		{"wechat.robot_templates.order_alarm.template", robot.Template, "订单服务 {0} 异常: {1}"},
 		{"wechat.robot_templates.order_alarm.alarm_level", robot.AlarmLevel, "URGENT"},
+		{"redis.host and redis.port (the Python template's spelling)", cur.Redis.Addr, "redis.internal:6379"},
 		{"app.name (from the local file)", cur.App.Name, "svc-local"},
 	} {
 		t.Run(tc.key, func(t *testing.T) {
