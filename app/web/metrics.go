@@ -11,13 +11,16 @@ import (
 )
 
 // NewRegistry returns a Prometheus registry with Go runtime and process
-// collectors. Each binary owns one; nothing registers into a global.
-func NewRegistry() *prometheus.Registry {
+// collectors and the binary's own extra ones (the log counters). Each
+// binary owns one; nothing registers into a global. It panics when two
+// collectors clash, which only a programming error can cause.
+func NewRegistry(extra ...prometheus.Collector) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	reg.MustRegister(extra...)
 	return reg
 }
 

@@ -41,7 +41,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	}
 	store := config.NewStore(cfg, config.Meta{Source: config.SourceLocal, RefreshedAt: time.Now()})
 
-	logs, err := logging.New(cfg.Log, logging.Options{Env: cfg.Env, Stdout: stdout})
+	logs, err := logging.New(cfg, logging.Options{Bin: "job", Stdout: stdout, Stderr: stderr, Environ: environ})
 	if err != nil {
 		return fmt.Errorf("%w: %w", config.ErrInvalid, err)
 	}

@@ -38,7 +38,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	}
 	store := config.NewStore(cfg, config.Meta{Source: config.SourceLocal, RefreshedAt: time.Now()})
 
-	logs, err := logging.New(cfg.Log, logging.Options{Env: cfg.Env, Stdout: stdout})
+	logs, err := logging.New(cfg, logging.Options{Bin: "server", Stdout: stdout, Stderr: stderr, Environ: environ})
 	if err != nil {
 		return fmt.Errorf("%w: %w", config.ErrInvalid, err)
 	}
@@ -102,7 +102,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	engine, err := web.NewEngine(web.Deps{
 		Store:    store,
 		Logger:   base,
-		Registry: web.NewRegistry(),
+		Registry: web.NewRegistry(logs.Collector()),
 		Version:  version,
 		Checks: []web.Check{
 			{Name: "database", Required: true, Probe: func(ctx context.Context) (string, error) {
