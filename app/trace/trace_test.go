@@ -2,6 +2,7 @@ package trace_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -146,5 +147,21 @@ func TestWithLoggerServesBothKeys(t *testing.T) {
 	}
 	if got := zerolog.Ctx(ctx).Info().GetCtx(); trace.FromContext(got) != "abc-1" {
 		t.Fatal("logger does not carry its context for hooks")
+	}
+}
+
+// The request logger is built on first use; goroutines sharing the request
+// ctx must all get the same one.
+func TestWithLoggerSharedAcrossGoroutines(t *testing.T) {
+	ctx := trace.WithLogger(context.Background(), zerolog.New(io.Discard), "shared")
+	got := make(chan *zerolog.Logger, 8)
+	for range 8 {
+		go func() { got <- zerolog.Ctx(ctx) }()
+	}
+	first := <-got
+	for range 7 {
+		if l := <-got; l != first {
+			t.Fatal("two loggers for one request")
+		}
 	}
 }
