@@ -31,7 +31,7 @@ func consoleLogging(t *testing.T, level string) (*logging.Logging, *logtest.Buff
 func TestConsoleLine(t *testing.T) {
 	l, out := consoleLogging(t, "debug")
 	lg := l.Logger()
-	ctx := trace.WithLogger(context.Background(), lg, "4bf92f3577b34da6a3ce929d0e0e4736")
+	ctx := trace.WithLogger(context.Background(), &lg, "4bf92f3577b34da6a3ce929d0e0e4736")
 	zerolog.Ctx(ctx).Info().Str("method", "GET").Int("status", 200).Float64("latency_ms", 0.25).Bool("ok", true).
 		Str("note", "two words").Str("quote", `say "hi"`).Str("empty", "").Str("path", `C:\tmp`).
 		Interface("obj", map[string]any{"a": []int{1, 2}, "b": "x y"}).Err(errors.New("boom")).Msg("access")

@@ -12,15 +12,15 @@ import (
 // nodes, a boxed string and an escaped logger: most of the per-request
 // budget of the middleware. The logger is built on first use: a request
 // nobody logs for (the access line takes the root logger and the id) never
-// copies the root's fields.
+// allocates it or copies the root's fields.
 type requestContext struct {
 	context.Context
 	id   string
-	root zerolog.Logger
+	root *zerolog.Logger
 	key  any // zerolog's context key, as zerologKey found it
 
 	once   sync.Once
-	logger zerolog.Logger
+	logger *zerolog.Logger
 }
 
 func (c *requestContext) Value(key any) any {
@@ -34,22 +34,26 @@ func (c *requestContext) Value(key any) any {
 }
 
 func (c *requestContext) requestLogger() *zerolog.Logger {
-	c.once.Do(func() { c.logger = c.root.With().Str("trace_id", c.id).Ctx(c).Logger() })
-	return &c.logger
+	c.once.Do(func() {
+		l := c.root.With().Str("trace_id", c.id).Ctx(c).Logger()
+		c.logger = &l
+	})
+	return c.logger
 }
 
 // WithLogger returns a copy of ctx carrying id (for FromContext) and a
 // logger derived from root with a trace_id field (for zerolog.Ctx). The
 // logger also carries the context itself, so zerolog hooks can read the
-// trace id from e.GetCtx().
-func WithLogger(ctx context.Context, root zerolog.Logger, id string) context.Context {
+// trace id from e.GetCtx(). root is read, never changed; it must stay valid
+// as long as the context is used.
+func WithLogger(ctx context.Context, root *zerolog.Logger, id string) context.Context {
 	return withLogger(ctx, root, id, zerologKey())
 }
 
 // withLogger serves zerolog.Ctx from the node itself when key is zerolog's
 // context key, and otherwise through zerolog's public WithContext, one
 // allocation more.
-func withLogger(ctx context.Context, root zerolog.Logger, id string, key any) context.Context {
+func withLogger(ctx context.Context, root *zerolog.Logger, id string, key any) context.Context {
 	rc := &requestContext{Context: ctx, id: id, root: root, key: key}
 	if key == nil {
 		return rc.requestLogger().WithContext(rc)

@@ -17,12 +17,13 @@ func TestZerologKeyProbe(t *testing.T) {
 			"requestContext cannot serve it; revisit app/trace/logger.go for this zerolog version")
 	}
 	var buf strings.Builder
-	ctx := WithLogger(context.Background(), zerolog.New(&buf), "probe-1")
+	root := zerolog.New(&buf)
+	ctx := WithLogger(context.Background(), &root, "probe-1")
 	rc, ok := ctx.(*requestContext)
 	if !ok {
 		t.Fatalf("WithLogger took the fallback path: %T", ctx)
 	}
-	if zerolog.Ctx(ctx) != &rc.logger {
+	if zerolog.Ctx(ctx) != rc.requestLogger() {
 		t.Fatal("zerolog.Ctx does not return the request logger the context node holds")
 	}
 }
@@ -33,7 +34,8 @@ func TestWithLoggerPaths(t *testing.T) {
 		var buf strings.Builder
 		type other struct{}
 		parent := context.WithValue(context.Background(), other{}, "kept")
-		ctx := withLogger(parent, zerolog.New(&buf), "abc-1", key)
+		root := zerolog.New(&buf)
+		ctx := withLogger(parent, &root, "abc-1", key)
 		if FromContext(ctx) != "abc-1" || ctx.Value(other{}) != "kept" {
 			t.Fatalf("%s: values lost", name)
 		}

@@ -137,7 +137,8 @@ func TestWithLoggerServesBothKeys(t *testing.T) {
 	var buf strings.Builder
 	type other struct{}
 	parent := context.WithValue(context.Background(), other{}, "kept")
-	ctx := trace.WithLogger(parent, zerolog.New(&buf), "abc-1")
+	root := zerolog.New(&buf)
+	ctx := trace.WithLogger(parent, &root, "abc-1")
 	if trace.FromContext(ctx) != "abc-1" || ctx.Value(other{}) != "kept" {
 		t.Fatal("values lost")
 	}
@@ -153,7 +154,8 @@ func TestWithLoggerServesBothKeys(t *testing.T) {
 // The request logger is built on first use; goroutines sharing the request
 // ctx must all get the same one.
 func TestWithLoggerSharedAcrossGoroutines(t *testing.T) {
-	ctx := trace.WithLogger(context.Background(), zerolog.New(io.Discard), "shared")
+	root := zerolog.New(io.Discard)
+	ctx := trace.WithLogger(context.Background(), &root, "shared")
 	got := make(chan *zerolog.Logger, 8)
 	for range 8 {
 		go func() { got <- zerolog.Ctx(ctx) }()

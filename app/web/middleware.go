@@ -49,12 +49,12 @@ func first(v []string) string {
 // writes the access-log line and the metrics once the handler is done. The
 // access line is built on root with the trace id as a field, so a request
 // nobody else logs for never builds its request logger.
-func observe(root zerolog.Logger, m *httpMetrics, maxBody func() int64) gin.HandlerFunc {
+func observe(root zerolog.Logger, m *httpMetrics, maxBody func() int64, clientIP func(*gin.Context) string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		id := traceIDFrom(c.Request.Header)
 		c.Writer.Header()[keyTraceID] = []string{id}
-		ctx := trace.WithLogger(c.Request.Context(), root, id)
+		ctx := trace.WithLogger(c.Request.Context(), &root, id)
 		c.Request = c.Request.WithContext(ctx)
 		if c.Request.Body != nil && c.Request.ContentLength != 0 {
 			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBody())
@@ -81,7 +81,7 @@ func observe(root zerolog.Logger, m *httpMetrics, maxBody func() int64) gin.Hand
 				Int("status", status).
 				Int("bytes", c.Writer.Size()).
 				Dur("latency_ms", elapsed).
-				Str("client_ip", c.ClientIP()).
+				Str("client_ip", clientIP(c)).
 				Str("trace_id", id).
 				Msg("access")
 		}()
