@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 )
 
@@ -12,6 +13,7 @@ type side struct {
 	requests int64
 	seconds  float64
 	cpu      float64
+	timeouts int64
 }
 
 func (s side) rps() float64 { return float64(s.requests) / s.seconds }
@@ -19,12 +21,15 @@ func (s side) rps() float64 { return float64(s.requests) / s.seconds }
 // cpuPer100k is CPU-seconds per 100,000 requests.
 func (s side) cpuPer100k() float64 { return s.cpu / float64(s.requests) * 1e5 }
 
-// result is a profile's comparison: totals per side and the range of the
-// per-round ratios, which shows the noise.
+func (s side) add(o side) side {
+	return side{s.requests + o.requests, s.seconds + o.seconds, s.cpu + o.cpu, s.timeouts + o.timeouts}
+}
+
+// result is a profile's comparison: totals per side and the per-round
+// ratios (full/bare of adjacent rounds), whose spread shows the noise.
 type result struct {
-	bare, full   side
-	rpsLo, rpsHi float64
-	cpuLo, cpuHi float64
+	bare, full side
+	rpsR, cpuR []float64
 }
 
 // measure drives p for d and returns what it served and the CPU it used.
@@ -33,7 +38,7 @@ func measure(ctx context.Context, drive driver, p *proc, conns int, d time.Durat
 	if err != nil {
 		return side{}, err
 	}
-	n, took, err := drive(ctx, p.url, conns, d)
+	n, took, timeouts, err := drive(ctx, p.url, conns, d)
 	if err != nil {
 		return side{}, fmt.Errorf("%s: %w", p.name, err)
 	}
@@ -44,11 +49,12 @@ func measure(ctx context.Context, drive driver, p *proc, conns int, d time.Durat
 	if n == 0 {
 		return side{}, fmt.Errorf("%s served nothing", p.name)
 	}
-	return side{requests: n, seconds: took.Seconds(), cpu: c1 - c0}, nil
+	return side{requests: n, seconds: took.Seconds(), cpu: c1 - c0, timeouts: timeouts}, nil
 }
 
-// compare warms both up, then runs rounds alternating which goes first, so
-// drift on a shared machine falls on both sides alike.
+// compare warms both up, then runs rounds alternating which goes first
+// (bare-full, full-bare, …), so drift on a shared machine falls on both
+// sides alike.
 func compare(ctx context.Context, drive driver, bare, full *proc, conns, rounds int, d time.Duration) (result, error) {
 	for _, p := range []*proc{bare, full} {
 		if _, err := measure(ctx, drive, p, conns, time.Second); err != nil {
@@ -56,7 +62,6 @@ func compare(ctx context.Context, drive driver, bare, full *proc, conns, rounds 
 		}
 	}
 	var r result
-	r.rpsLo, r.cpuLo = 1e9, 1e9
 	for i := range rounds {
 		order := []*proc{bare, full}
 		if i%2 == 1 {
@@ -71,42 +76,49 @@ func compare(ctx context.Context, drive driver, bare, full *proc, conns, rounds 
 			got[p] = s
 		}
 		b, f := got[bare], got[full]
-		r.bare = add(r.bare, b)
-		r.full = add(r.full, f)
-		rr, cr := f.rps()/b.rps(), f.cpuPer100k()/b.cpuPer100k()
-		r.rpsLo, r.rpsHi = min(r.rpsLo, rr), max(r.rpsHi, rr)
-		r.cpuLo, r.cpuHi = min(r.cpuLo, cr), max(r.cpuHi, cr)
+		r.bare, r.full = r.bare.add(b), r.full.add(f)
+		r.rpsR = append(r.rpsR, f.rps()/b.rps())
+		r.cpuR = append(r.cpuR, f.cpuPer100k()/b.cpuPer100k())
 	}
 	return r, nil
 }
 
-func add(a, b side) side {
-	return side{requests: a.requests + b.requests, seconds: a.seconds + b.seconds, cpu: a.cpu + b.cpu}
+// spread is "median (min-max)" of per-round ratios.
+func spread(v []float64) string {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	med := s[len(s)/2]
+	if len(s)%2 == 0 {
+		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return fmt.Sprintf("%.2f (%.2f-%.2f)", med, s[0], s[len(s)-1])
 }
 
 // table prints one row per profile.
 type table struct{ w io.Writer }
 
 func newTable(w io.Writer) *table {
-	fmt.Fprintf(w, "%-10s %-26s %9s %9s %-17s %10s %10s %-17s %s\n",
-		"profile", "log output", "bare rps", "full rps", "rps ratio", "bare CPU", "full CPU", "CPU ratio", "verdict")
-	fmt.Fprintf(w, "%-10s %-26s %9s %9s %-17s %10s %10s %-17s\n", "", "", "", "", "(round range)", "s/100k", "s/100k", "(round range)")
+	fmt.Fprintf(w, "%-10s %-26s %9s %9s %5s %-18s %8s %8s %5s %-18s %s\n",
+		"profile", "log output", "bare rps", "full rps", "ratio", "rounds: median", "bare CPU", "full CPU", "ratio", "rounds: median", "verdict")
+	fmt.Fprintf(w, "%-10s %-26s %9s %9s %5s %-18s %8s %8s %5s %-18s\n", "", "", "", "", "", "(min-max)", "s/100k", "s/100k", "", "(min-max)")
 	return &table{w: w}
 }
 
-// row prints p's result and reports whether both targets were met.
+// row prints p's result and reports whether both targets were met by the
+// totals.
 func (t *table) row(p profile, r result) bool {
 	rr := r.full.rps() / r.bare.rps()
 	cr := r.full.cpuPer100k() / r.bare.cpuPer100k()
 	ok := rr >= minRPS && cr <= maxCPU
 	verdict := "ok"
 	if !ok {
-		verdict = fmt.Sprintf("MISS (want ≥ %.2f×, ≤ %.2f×)", minRPS, maxCPU)
+		verdict = fmt.Sprintf("MISS (want >= %.2f, <= %.2f)", minRPS, maxCPU)
 	}
-	fmt.Fprintf(t.w, "%-10s %-26s %9.0f %9.0f %-17s %10.2f %10.2f %-17s %s\n",
-		p.name, p.output, r.bare.rps(), r.full.rps(),
-		fmt.Sprintf("%.2f (%.2f-%.2f)", rr, r.rpsLo, r.rpsHi),
-		r.bare.cpuPer100k(), r.full.cpuPer100k(),
-		fmt.Sprintf("%.2f (%.2f-%.2f)", cr, r.cpuLo, r.cpuHi), verdict)
+	if n := r.bare.timeouts + r.full.timeouts; n > 0 {
+		verdict += fmt.Sprintf("; wrk timeouts: bare %d, full %d", r.bare.timeouts, r.full.timeouts)
+	}
+	fmt.Fprintf(t.w, "%-10s %-26s %9.0f %9.0f %5.2f %-18s %8.2f %8.2f %5.2f %-18s %s\n",
+		p.name, p.output, r.bare.rps(), r.full.rps(), rr, spread(r.rpsR),
+		r.bare.cpuPer100k(), r.full.cpuPer100k(), cr, spread(r.cpuR), verdict)
 	return ok
 }

@@ -16,9 +16,10 @@ import (
 )
 
 // driver sends load at url for d and returns the requests answered with
-// 200 and the wall time they took. Any other answer is an error: a server
-// that fails fast must not look fast.
-type driver func(ctx context.Context, url string, conns int, d time.Duration) (int64, time.Duration, error)
+// 200, the wall time they took and how many requests timed out (wrk gives
+// up after 2 s; on a machine shared with other work that happens). Any
+// other answer is an error: a server that fails fast must not look fast.
+type driver func(ctx context.Context, url string, conns int, d time.Duration) (n int64, took time.Duration, timeouts int64, err error)
 
 var (
 	wrkTotal = regexp.MustCompile(`(\d+) requests in ([0-9.]+)(us|ms|s|m)`)
@@ -29,42 +30,45 @@ var (
 // wrkDriver runs wrk with two threads (the machine's clients share its
 // cores with the servers, as on one box).
 func wrkDriver(path string) driver {
-	return func(ctx context.Context, url string, conns int, d time.Duration) (int64, time.Duration, error) {
+	return func(ctx context.Context, url string, conns int, d time.Duration) (int64, time.Duration, int64, error) {
 		secs := max(1, int(d.Round(time.Second)/time.Second))
 		out, err := exec.CommandContext(ctx, path, "-t2", "-c"+strconv.Itoa(conns), "-d"+strconv.Itoa(secs)+"s", url).CombinedOutput()
 		if err != nil {
-			return 0, 0, fmt.Errorf("wrk: %w: %s", err, out)
+			return 0, 0, 0, fmt.Errorf("wrk: %w: %s", err, out)
 		}
 		return parseWrk(out)
 	}
 }
 
-// parseWrk reads wrk's summary: the requests it completed and the time
-// they took. Non-2xx answers or socket errors make it an error.
-func parseWrk(out []byte) (int64, time.Duration, error) {
+// parseWrk reads wrk's summary: the requests it completed, the time they
+// took and the requests that timed out. Non-2xx answers and connect, read
+// or write errors make it an error.
+func parseWrk(out []byte) (int64, time.Duration, int64, error) {
 	if m := wrkBad.FindSubmatch(out); m != nil {
-		return 0, 0, fmt.Errorf("wrk: %s non-2xx answers: %s", m[1], out)
+		return 0, 0, 0, fmt.Errorf("wrk: %s non-2xx answers: %s", m[1], out)
 	}
+	var timeouts int64
 	if m := wrkErrs.FindSubmatch(out); m != nil {
-		for _, n := range m[1:] {
+		for _, n := range m[1:4] {
 			if !bytes.Equal(n, []byte("0")) {
-				return 0, 0, fmt.Errorf("wrk: socket errors: %s", out)
+				return 0, 0, 0, fmt.Errorf("wrk: socket errors: %s", out)
 			}
 		}
+		timeouts, _ = strconv.ParseInt(string(m[4]), 10, 64)
 	}
 	m := wrkTotal.FindSubmatch(out)
 	if m == nil {
-		return 0, 0, fmt.Errorf("wrk: no total in %s", out)
+		return 0, 0, 0, fmt.Errorf("wrk: no total in %s", out)
 	}
 	n, _ := strconv.ParseInt(string(m[1]), 10, 64)
 	v, _ := strconv.ParseFloat(string(m[2]), 64)
 	unit := map[string]time.Duration{"us": time.Microsecond, "ms": time.Millisecond, "s": time.Second, "m": time.Minute}[string(m[3])]
-	return n, time.Duration(v * float64(unit)), nil
+	return n, time.Duration(v * float64(unit)), timeouts, nil
 }
 
 // goDriver is the fallback without wrk: conns goroutines, each on its own
 // keep-alive connection, sending GETs back to back.
-func goDriver(ctx context.Context, url string, conns int, d time.Duration) (int64, time.Duration, error) {
+func goDriver(ctx context.Context, url string, conns int, d time.Duration) (int64, time.Duration, int64, error) {
 	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
@@ -95,5 +99,5 @@ func goDriver(ctx context.Context, url string, conns int, d time.Duration) (int6
 		})
 	}
 	wg.Wait()
-	return ok.Load(), time.Since(start), firstErr
+	return ok.Load(), time.Since(start), 0, firstErr
 }

@@ -16,16 +16,20 @@ func TestParseWrk(t *testing.T) {
 Requests/sec:  59830.34
 Transfer/sec:     12.38MB
 `)
-	n, d, err := parseWrk(ok)
-	if err != nil || n != 299750 || d != 5010*time.Millisecond {
-		t.Fatalf("got %d, %s, %v", n, d, err)
+	n, d, timeouts, err := parseWrk(ok)
+	if err != nil || n != 299750 || d != 5010*time.Millisecond || timeouts != 0 {
+		t.Fatalf("got %d, %s, %d, %v", n, d, timeouts, err)
+	}
+	n, _, timeouts, err = parseWrk([]byte("  100 requests in 1.00s, 1MB read\n  Socket errors: connect 0, read 0, write 0, timeout 7\n"))
+	if err != nil || n != 100 || timeouts != 7 {
+		t.Fatalf("timeouts: got %d, %d, %v", n, timeouts, err)
 	}
 	for name, out := range map[string]string{
-		"non-2xx":  "  100 requests in 1.00s, 1MB read\n  Non-2xx or 3xx responses: 3\n",
-		"timeouts": "  100 requests in 1.00s, 1MB read\n  Socket errors: connect 0, read 0, write 0, timeout 7\n",
-		"no total": "unable to connect to 127.0.0.1:1 Connection refused\n",
+		"non-2xx":     "  100 requests in 1.00s, 1MB read\n  Non-2xx or 3xx responses: 3\n",
+		"read errors": "  100 requests in 1.00s, 1MB read\n  Socket errors: connect 0, read 2, write 0, timeout 0\n",
+		"no total":    "unable to connect to 127.0.0.1:1 Connection refused\n",
 	} {
-		if _, _, err := parseWrk([]byte(out)); err == nil {
+		if _, _, _, err := parseWrk([]byte(out)); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}

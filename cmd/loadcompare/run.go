@@ -76,7 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	fmt.Fprintf(stdout, "/demo/hello over loopback: %s, %d connections, %d rounds × %s per side, alternating; GOMAXPROCS %d\n",
 		name, *conns, *rounds, *dur, runtime.GOMAXPROCS(0))
-	fmt.Fprintf(stdout, "server stdout is a pipe drained by this program; log files in a temp dir\n\n")
+	fmt.Fprintf(stdout, "each process runs in a temp dir of its own: stdout to stdout.log there, log files in log/\n\n")
 	t := newTable(stdout)
 	var missed []string
 	for _, p := range profs {
@@ -94,7 +94,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if len(missed) > 0 && *strict {
-		return fmt.Errorf("targets (≥ %.2f× rps, ≤ %.2f× CPU) missed by %s", minRPS, maxCPU, strings.Join(missed, ", "))
+		return fmt.Errorf("targets (>= %.2fx rps, <= %.2fx CPU) missed by %s", minRPS, maxCPU, strings.Join(missed, ", "))
 	}
 	return nil
 }
