@@ -28,11 +28,21 @@ func profiles() []profile {
 	}
 }
 
+// diagnostics run only when named: they take parts away to show what
+// each costs (no access line at all; no server read/write timeouts).
+func diagnostics() []profile {
+	return []profile{
+		{name: "diag/warn", env: "test", extra: []string{"APP_LOG_FORMAT=json", "APP_LOG_LEVEL=warn"}, output: "no access line"},
+		{name: "diag/notmo", env: "test", extra: []string{"APP_LOG_FORMAT=json", "APP_SERVER_READ_TIMEOUT=0", "APP_SERVER_WRITE_TIMEOUT=0"}, output: "JSON, no read/write timeout"},
+	}
+}
+
 func selectProfiles(only string) ([]profile, error) {
 	all := profiles()
 	if only == "" {
 		return all, nil
 	}
+	all = append(all, diagnostics()...)
 	var out []profile
 	for name := range strings.SplitSeq(only, ",") {
 		i := slices.IndexFunc(all, func(p profile) bool { return p.name == name })

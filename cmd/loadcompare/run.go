@@ -33,7 +33,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	dur := fs.Duration("duration", 5*time.Second, "length of one round")
 	conns := fs.Int("conns", 50, "concurrent keep-alive connections")
 	tool := fs.String("load", "auto", "load generator: auto (wrk if installed), wrk or go")
-	only := fs.String("profiles", "", "comma-separated profile names to run (default all)")
+	only := fs.String("profiles", "", "comma-separated profiles to run: test, test/json, uat, prod (the default, all four), diag/warn, diag/notmo")
 	strict := fs.Bool("strict", false, "exit non-zero when a profile misses a target")
 	probe := fs.String("probe", "", "internal: serve the bare Gin probe on this address")
 	zone := fs.String("zone", "Asia/Shanghai", "internal: the probe's time zone")
