@@ -3,7 +3,7 @@ GO        ?= go
 # MySQL suites run when TEST_MYSQL_DSN is set (CI sets it; locally they skip).
 TEST_MYSQL_DSN ?=
 
-.PHONY: run run-job test test-race test-sdk lint bench fuzz build migrate
+.PHONY: run run-job test test-race test-sdk lint bench load fuzz build migrate
 
 run: ## the server on the embedded default (config_test.yaml: SQLite, no Nacos)
 	$(GO) run ./cmd/server
@@ -42,12 +42,19 @@ bench: ## benchmarks reported against their in-run baselines (see README)
 	$(GO) test -run '^$$' -bench 'Fanout|Post|IdleSocketMemory' -benchtime 100x ./app/chat/
 	$(GO) test -run '^$$' -bench 'SignInFailure' -benchtime 20x ./app/auth/
 
+# Rounds and their length for `make load`; e.g. make load LOADFLAGS='-rounds 8 -duration 10s'.
+LOADFLAGS ?= -rounds 4 -duration 5s
+
+load: ## /demo/hello over loopback, shipped server vs bare Gin, per env file (wrk if installed)
+	$(GO) run ./cmd/loadcompare $(LOADFLAGS)
+
 fuzz: ## each fuzz target for 20 s
 	$(GO) test -run '^$$' -fuzz FuzzBuildRemote -fuzztime 20s ./app/config/
 	$(GO) test -run '^$$' -fuzz FuzzRedactURL -fuzztime 20s ./app/config/
 	$(GO) test -run '^$$' -fuzz FuzzMaskedParams -fuzztime 20s ./app/config/
 	$(GO) test -run '^$$' -fuzz FuzzFromTraceparent -fuzztime 20s ./app/trace/
 	$(GO) test -run '^$$' -fuzz FuzzBearerToken -fuzztime 20s ./app/web/
+	$(GO) test -run '^$$' -fuzz FuzzConsoleLine -fuzztime 20s ./app/logging/
 	$(GO) test -run '^$$' -fuzz FuzzDecodeCursor -fuzztime 20s ./app/demo/
 	$(GO) test -run '^$$' -fuzz FuzzParseHosts -fuzztime 20s ./app/nacos/
 	$(GO) test -run '^$$' -fuzz FuzzRedact -fuzztime 20s ./app/nacos/

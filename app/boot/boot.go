@@ -78,7 +78,7 @@ func Start(ctx context.Context, o Options) (a *App, err error) {
 	if err != nil {
 		return nil, err
 	}
-	a = &App{Name: o.Name, Version: o.Version, Metrics: web.NewRegistry()}
+	a = &App{Name: o.Name, Version: o.Version}
 	if a.Subcommand, err = subcommand(rest, o.Subcommands); err != nil {
 		return nil, err
 	}
@@ -91,9 +91,10 @@ func Start(ctx context.Context, o Options) (a *App, err error) {
 	}()
 	a.Config = config.NewStore(cfg, config.Meta{Source: config.SourceLocal, RefreshedAt: time.Now()})
 
-	if a.Logs, err = logging.New(cfg.Log, logging.Options{Env: cfg.Env, Stdout: o.Stdout}); err != nil {
+	if a.Logs, err = logging.New(cfg, logging.Options{Bin: o.Name, Stdout: o.Stdout, Stderr: o.Stderr, Environ: o.Environ}); err != nil {
 		return nil, fmt.Errorf("%w: %w", config.ErrInvalid, err)
 	}
+	a.Metrics = web.NewRegistry(a.Logs.Collector())
 	a.closers = append(a.closers, func(context.Context) error { return a.Logs.Close() })
 	// Error lines go to WeCom once alerts start (wechat.alert.enabled); the
 	// slot is on the root logger from the first line on.

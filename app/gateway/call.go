@@ -91,7 +91,7 @@ func (g *Gateway) call(s *session, id, topic string, r route, h module.Handler, 
 	defer g.calls.Done()
 	defer func() { <-s.inflight }()
 	start := time.Now()
-	ctx := trace.WithLogger(s.ctx, g.log, id)
+	ctx := trace.WithLogger(s.ctx, &g.log, id)
 	if d := g.store.Current().MQTT.CallTimeout; d > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, d)

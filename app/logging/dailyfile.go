@@ -6,18 +6,21 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 const dayLayout = "2006-01-02"
 
 // DailyFile writes to <dir>/[<prefix>-]YYYY-MM-DD.log, switching files at
-// local midnight and removing files older than the retention period.
+// midnight in its location and removing files older than the retention
+// period.
 type DailyFile struct {
 	dir       string
 	prefix    string
 	retention int
 	now       func() time.Time
+	loc       atomic.Pointer[time.Location]
 
 	mu  sync.Mutex
 	day string
@@ -25,24 +28,36 @@ type DailyFile struct {
 }
 
 // NewDailyFile creates dir if needed and opens today's file. retentionDays 0
-// keeps files forever. now is the clock (time.Now outside tests).
-func NewDailyFile(dir, prefix string, retentionDays int, now func() time.Time) (*DailyFile, error) {
+// keeps files forever. now is the clock (time.Now outside tests) and loc
+// the zone whose midnight starts a new file (app.timezone; nil is UTC). The
+// error names the dir or file that could not be created.
+func NewDailyFile(dir, prefix string, retentionDays int, now func() time.Time, loc *time.Location) (*DailyFile, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("log.dir %s: %w", dir, err)
 	}
+	if loc == nil {
+		loc = time.UTC
+	}
 	d := &DailyFile{dir: dir, prefix: prefix, retention: retentionDays, now: now}
-	if err := d.roll(now().Format(dayLayout)); err != nil {
+	d.loc.Store(loc)
+	if err := d.roll(d.today()); err != nil {
 		return nil, err
 	}
 	return d, nil
 }
 
+// SetLocation moves the day boundary to loc's midnight from the next write.
+func (d *DailyFile) SetLocation(loc *time.Location) { d.loc.Store(loc) }
+
+func (d *DailyFile) today() string { return d.now().In(d.loc.Load()).Format(dayLayout) }
+
 // Write appends p to the current day's file, rolling over first if the day
-// changed since the last write.
+// changed since the last write. The error is the file system's: opening the
+// new day's file or writing.
 func (d *DailyFile) Write(p []byte) (int, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if day := d.now().Format(dayLayout); day != d.day {
+	if day := d.today(); day != d.day {
 		if err := d.roll(day); err != nil {
 			return 0, err
 		}
@@ -57,7 +72,7 @@ func (d *DailyFile) Name() string {
 	return d.f.Name()
 }
 
-// Close closes the current file.
+// Close closes the current file; its error is the file system's.
 func (d *DailyFile) Close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -94,7 +109,8 @@ func (d *DailyFile) prune() {
 	if err != nil {
 		return
 	}
-	today, _ := time.ParseInLocation(dayLayout, d.day, time.Local)
+	loc := d.loc.Load()
+	today, _ := time.ParseInLocation(dayLayout, d.day, loc)
 	cutoff := today.AddDate(0, 0, -d.retention)
 	for _, e := range entries {
 		name := e.Name()
@@ -108,7 +124,7 @@ func (d *DailyFile) prune() {
 		if !ok {
 			continue
 		}
-		t, err := time.ParseInLocation(dayLayout, dayPart, time.Local)
+		t, err := time.ParseInLocation(dayLayout, dayPart, loc)
 		if err == nil && t.Before(cutoff) {
 			_ = os.Remove(filepath.Join(d.dir, e.Name()))
 		}

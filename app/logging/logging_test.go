@@ -1,7 +1,6 @@
 package logging_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 
 	"gomicro/app/config"
 	"gomicro/app/logging"
+	"gomicro/app/logging/logtest"
 )
 
 // clock is a settable fake clock.
@@ -23,102 +23,73 @@ type clock struct {
 func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
 
-func day(s string, hour int) time.Time {
-	t, err := time.ParseInLocation("2006-01-02", s, time.Local)
+func at(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
 		panic(err)
 	}
-	return t.Add(time.Duration(hour) * time.Hour)
+	return t
 }
 
-func TestDailyFileRollsAtMidnightAndPrunes(t *testing.T) {
-	dir := t.TempDir()
-	for _, name := range []string{"2026-01-01.log", "2026-03-01.log", "2026-03-09.log", "notes.txt", "2026-01-01.log.bak"} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte("old\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	clk := &clock{t: day("2026-03-10", 23)}
-	f, err := logging.NewDailyFile(dir, "", 7, clk.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := f.Write([]byte("before midnight\n")); err != nil {
-		t.Fatal(err)
-	}
-	clk.Set(day("2026-03-11", 0).Add(time.Second))
-	if _, err := f.Write([]byte("after midnight\n")); err != nil {
-		t.Fatal(err)
-	}
-
-	read := func(name string) string {
-		b, _ := os.ReadFile(filepath.Join(dir, name))
-		return string(b)
-	}
-	if got := read("2026-03-10.log"); got != "before midnight\n" {
-		t.Errorf("2026-03-10.log = %q", got)
-	}
-	if got := read("2026-03-11.log"); got != "after midnight\n" {
-		t.Errorf("2026-03-11.log = %q", got)
-	}
-	if f.Name() != filepath.Join(dir, "2026-03-11.log") {
-		t.Errorf("Name() = %s", f.Name())
-	}
-	for name, wantKept := range map[string]bool{
-		"2026-01-01.log":     false, // far older than 7 days
-		"2026-03-01.log":     false, // 10 days before the 11th
-		"2026-03-09.log":     true,  // within retention
-		"notes.txt":          true,  // not ours
-		"2026-01-01.log.bak": true,  // not ours
-	} {
-		_, err := os.Stat(filepath.Join(dir, name))
-		if kept := err == nil; kept != wantKept {
-			t.Errorf("%s kept=%v, want %v", name, kept, wantKept)
-		}
-	}
-}
-
-func TestDailyFilePrefix(t *testing.T) {
-	dir := t.TempDir()
-	clk := &clock{t: day("2026-05-05", 12)}
-	if err := os.WriteFile(filepath.Join(dir, "other-2000-01-01.log"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "svc-2000-01-01.log"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := logging.NewDailyFile(dir, "svc", 30, clk.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if filepath.Base(f.Name()) != "svc-2026-05-05.log" {
-		t.Fatalf("name %s", f.Name())
-	}
-	if _, err := os.Stat(filepath.Join(dir, "svc-2000-01-01.log")); !os.IsNotExist(err) {
-		t.Error("old prefixed file kept")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "other-2000-01-01.log")); err != nil {
-		t.Error("another app's file removed")
-	}
-}
-
-func newLogging(t *testing.T, format, env string, stdout *bytes.Buffer) (*logging.Logging, string) {
+func shanghai(t *testing.T) *time.Location {
 	t.Helper()
-	dir := t.TempDir()
-	clk := &clock{t: day("2026-07-01", 9)}
-	l, err := logging.New(config.Log{Level: "info", Format: format, Dir: dir, RetentionDays: 60, BufferSize: 1024},
-		logging.Options{Env: env, Stdout: stdout, Now: clk.Now})
+	loc, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return l, filepath.Join(dir, "2026-07-01.log")
+	return loc
+}
+
+// logConfig is a config with the given log section, zone Asia/Shanghai.
+func logConfig(env string, log config.Log) *config.Config {
+	cfg := &config.Config{Env: env, Log: log}
+	cfg.App.Name = "gomicro"
+	cfg.App.Timezone = "Asia/Shanghai"
+	if cfg.Log.Level == "" {
+		cfg.Log.Level = "info"
+	}
+	if cfg.Log.BufferSize == 0 {
+		cfg.Log.BufferSize = 1024
+	}
+	return cfg
+}
+
+// open builds a Logging closed at the end of the test.
+func open(t *testing.T, cfg *config.Config, opts logging.Options) *logging.Logging {
+	t.Helper()
+	l, err := logging.New(cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	return l
+}
+
+func readLines(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		if line == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("not a JSON line in %s: %q", path, line)
+		}
+		out = append(out, m)
+	}
+	return out
 }
 
 func TestFileGetsJSONLinesAndLevelChangesLive(t *testing.T) {
-	var stdout bytes.Buffer
-	l, file := newLogging(t, "", "prod", &stdout)
+	var stdout logtest.Buffer
+	dir := t.TempDir()
+	clk := &clock{t: at("2026-07-01T01:00:00Z")}
+	l := open(t, logConfig("prod", config.Log{Dir: dir}), logging.Options{Bin: "server", Stdout: &stdout, Now: clk.Now})
 	log := l.Logger()
 	log.Debug().Msg("hidden debug")
 	log.Info().Str("trace_id", "abc").Msg("first")
@@ -133,19 +104,11 @@ func TestFileGetsJSONLinesAndLevelChangesLive(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	raw, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var msgs []string
-	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatalf("not a JSON line: %q", line)
-		}
+	for _, m := range readLines(t, filepath.Join(dir, "server-2026-07-01.log")) {
 		msgs = append(msgs, m["message"].(string))
-		if m["message"] == "first" && m["trace_id"] != "abc" {
-			t.Errorf("trace_id lost: %v", m)
+		if m["message"] == "first" && (m["trace_id"] != "abc" || m["bin"] != "server") {
+			t.Errorf("fields lost: %v", m)
 		}
 	}
 	if strings.Join(msgs, ",") != "first,shown debug" {
@@ -156,30 +119,11 @@ func TestFileGetsJSONLinesAndLevelChangesLive(t *testing.T) {
 	}
 }
 
-func TestConsoleOnStdoutInTest(t *testing.T) {
-	var stdout bytes.Buffer
-	l, _ := newLogging(t, "", "test", &stdout)
-	lg := l.Logger()
-	for i := range 5 { // written as one batch: each line must still show
-		lg.Info().Int("n", i).Msg("human")
-	}
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	out := stdout.String()
-	if strings.HasPrefix(out, "{") || strings.Count(out, "human") != 5 || strings.Count(out, "\n") != 5 {
-		t.Fatalf("test stdout should be 5 console lines: %q", out)
-	}
-}
-
 func TestFullBufferDropsInsteadOfBlocking(t *testing.T) {
-	dir := t.TempDir()
-	clk := &clock{t: day("2026-07-01", 9)}
 	// A writer that blocks until released stands for a stalled disk.
 	release := make(chan struct{})
 	stalled := &blockingWriter{release: release}
-	l, err := logging.New(config.Log{Level: "info", Dir: dir, BufferSize: 16},
-		logging.Options{Env: "prod", Stdout: stalled, Now: clk.Now})
+	l, err := logging.New(logConfig("prod", config.Log{BufferSize: 16}), logging.Options{Stdout: stalled})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,4 +145,34 @@ type blockingWriter struct{ release chan struct{} }
 func (w *blockingWriter) Write(p []byte) (int, error) {
 	<-w.release
 	return len(p), nil
+}
+
+func TestLineTimesInTheLoggingZone(t *testing.T) {
+	var stdout logtest.Buffer
+	clk := &clock{}
+	l := open(t, logConfig("prod", config.Log{}), logging.Options{Stdout: &stdout, Now: clk.Now})
+	lg := l.Logger()
+	for _, ts := range []string{"2026-12-31T15:59:59.999Z", "2026-12-31T16:00:00Z", "2026-12-31T16:00:00.05Z", "2026-12-31T16:00:01.5Z"} {
+		clk.Set(at(ts))
+		lg.Info().Msg(ts)
+	}
+	if err := l.SetTimezone("Mars/Olympus"); err == nil {
+		t.Fatal("unknown zone accepted")
+	}
+	if err := l.SetTimezone("UTC"); err != nil {
+		t.Fatal(err)
+	}
+	lg.Info().Msg("utc")
+	l.Sync()
+	want := []string{"2026-12-31T23:59:59.999+08:00", "2027-01-01T00:00:00.000+08:00", "2027-01-01T00:00:00.050+08:00",
+		"2027-01-01T00:00:01.500+08:00", "2026-12-31T16:00:01.500Z"}
+	lines := stdout.Lines(t)
+	if len(lines) != len(want) {
+		t.Fatalf("lines %v", lines)
+	}
+	for i, m := range lines {
+		if m["time"] != want[i] {
+			t.Errorf("line %d time %v, want %s", i, m["time"], want[i])
+		}
+	}
 }

@@ -2,6 +2,7 @@ package trace_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -136,7 +137,8 @@ func TestWithLoggerServesBothKeys(t *testing.T) {
 	var buf strings.Builder
 	type other struct{}
 	parent := context.WithValue(context.Background(), other{}, "kept")
-	ctx := trace.WithLogger(parent, zerolog.New(&buf), "abc-1")
+	root := zerolog.New(&buf)
+	ctx := trace.WithLogger(parent, &root, "abc-1")
 	if trace.FromContext(ctx) != "abc-1" || ctx.Value(other{}) != "kept" {
 		t.Fatal("values lost")
 	}
@@ -146,5 +148,22 @@ func TestWithLoggerServesBothKeys(t *testing.T) {
 	}
 	if got := zerolog.Ctx(ctx).Info().GetCtx(); trace.FromContext(got) != "abc-1" {
 		t.Fatal("logger does not carry its context for hooks")
+	}
+}
+
+// The request logger is built on first use; goroutines sharing the request
+// ctx must all get the same one.
+func TestWithLoggerSharedAcrossGoroutines(t *testing.T) {
+	root := zerolog.New(io.Discard)
+	ctx := trace.WithLogger(context.Background(), &root, "shared")
+	got := make(chan *zerolog.Logger, 8)
+	for range 8 {
+		go func() { got <- zerolog.Ctx(ctx) }()
+	}
+	first := <-got
+	for range 7 {
+		if l := <-got; l != first {
+			t.Fatal("two loggers for one request")
+		}
 	}
 }

@@ -39,7 +39,9 @@ func bareEngine(store *config.Store) http.Handler {
 // file through the production logger.
 func fullEngine(b *testing.B, store *config.Store) (http.Handler, func()) {
 	b.Helper()
-	logs, err := logging.New(config.Log{Level: "info", Dir: b.TempDir(), BufferSize: 100000}, logging.Options{Env: "prod"})
+	cfg := &config.Config{Env: "prod", Log: config.Log{Level: "info", Dir: b.TempDir(), BufferSize: 100000}}
+	cfg.App.Timezone = "Asia/Shanghai"
+	logs, err := logging.New(cfg, logging.Options{Bin: "server"})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -50,11 +50,12 @@ func NewEngine(d Deps) (*gin.Engine, error) {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
-	if err := r.SetTrustedProxies(d.Store.Current().Server.TrustedProxies); err != nil {
+	trusted := d.Store.Current().Server.TrustedProxies
+	if err := r.SetTrustedProxies(trusted); err != nil {
 		return nil, err
 	}
 	maxBody := func() int64 { return d.Store.Current().Server.MaxBodyBytes }
-	r.Use(observe(d.Logger, m, maxBody))
+	r.Use(observe(d.Logger, m, maxBody, clientIPFunc(r, trusted)))
 	r.NoRoute(func(c *gin.Context) { abort(c, http.StatusNotFound, "no such route") })
 	r.NoMethod(func(c *gin.Context) { abort(c, http.StatusMethodNotAllowed, "method not allowed on this route") })
 

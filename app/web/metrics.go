@@ -2,6 +2,7 @@ package web
 
 import (
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -11,13 +12,16 @@ import (
 )
 
 // NewRegistry returns a Prometheus registry with Go runtime and process
-// collectors. Each binary owns one; nothing registers into a global.
-func NewRegistry() *prometheus.Registry {
+// collectors and the binary's own extra ones (the log counters). Each
+// binary owns one; nothing registers into a global. It panics when two
+// collectors clash, which only a programming error can cause.
+func NewRegistry(extra ...prometheus.Collector) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	reg.MustRegister(extra...)
 	return reg
 }
 
@@ -25,6 +29,22 @@ type httpMetrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	statuses [600]string // pre-formatted, so the hot path does not allocate
+
+	// series caches each label set's counter and histogram: looking them
+	// up in the vectors hashes every label value byte by byte, twice per
+	// request. Label values are bounded (known methods, routes, statuses),
+	// so the cache is too.
+	series sync.Map // seriesKey → *series
+}
+
+type seriesKey struct {
+	method, route string
+	status        int
+}
+
+type series struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
 }
 
 func newHTTPMetrics(reg prometheus.Registerer) (*httpMetrics, error) {
@@ -63,12 +83,24 @@ func (m *httpMetrics) observe(method, route string, status int, d time.Duration)
 	} else {
 		method = "other"
 	}
-	s := "other"
-	if status >= 0 && status < len(m.statuses) {
-		s = m.statuses[status]
+	if status < 0 || status >= len(m.statuses) {
+		status = -1
 	}
-	m.requests.WithLabelValues(method, route, s).Inc()
-	m.latency.WithLabelValues(method, route, s).Observe(d.Seconds())
+	k := seriesKey{method, route, status}
+	v, ok := m.series.Load(k)
+	if !ok {
+		s := "other"
+		if status >= 0 {
+			s = m.statuses[status]
+		}
+		v, _ = m.series.LoadOrStore(k, &series{
+			requests: m.requests.WithLabelValues(method, route, s),
+			latency:  m.latency.WithLabelValues(method, route, s),
+		})
+	}
+	sr := v.(*series)
+	sr.requests.Inc()
+	sr.latency.Observe(d.Seconds())
 }
 
 func metricsHandler(g prometheus.Gatherer) gin.HandlerFunc {

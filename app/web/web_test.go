@@ -424,3 +424,18 @@ func TestOpenAPIListsRoutes(t *testing.T) {
 		t.Errorf("/docs %d", rec.Code)
 	}
 }
+
+// The access line names the peer, or what a trusted proxy says it forwarded.
+func TestAccessLineClientIP(t *testing.T) {
+	for _, tt := range []struct{ yaml, want string }{
+		{"{}\n", "10.1.2.3"},
+		{"server:\n  trusted_proxies: [\"10.0.0.0/8\"]\n", "6.6.6.6"},
+	} {
+		e := newEnv(t, tt.yaml)
+		e.do(t, http.MethodGet, "/healthz", nil, map[string]string{"RemoteAddr": "[::ffff:10.1.2.3]:4000", "X-Forwarded-For": "6.6.6.6"})
+		lines := e.logs.Messages(t, "access")
+		if len(lines) != 1 || lines[0]["client_ip"] != tt.want {
+			t.Errorf("%q: access lines %v, want client_ip %s", tt.yaml, lines, tt.want)
+		}
+	}
+}

@@ -28,7 +28,8 @@ func benchEngine(b *testing.B) http.Handler {
 	b.Helper()
 	_, cfg := configtest.Load(b, "log:\n  dir: \"\"\n"+accountYAML(""))
 	store := config.NewStore(cfg, config.Meta{Source: config.SourceLocal})
-	logs, err := logging.New(config.Log{Level: "info", Dir: b.TempDir(), BufferSize: 100000}, logging.Options{Env: "prod"})
+	lcfg := &config.Config{Env: "prod", App: cfg.App, Log: config.Log{Level: "info", Dir: b.TempDir(), BufferSize: 100000}}
+	logs, err := logging.New(lcfg, logging.Options{Bin: "server"})
 	if err != nil {
 		b.Fatal(err)
 	}
