@@ -74,7 +74,8 @@ func startServer(ctx context.Context, bin, repo, work string, p profile) (*proc,
 	}
 	cmd := exec.CommandContext(ctx, bin)
 	cmd.Dir = dir
-	cmd.Env = append(environWithoutApp(), "APP_ENV="+p.env, "APP_SERVER_PORT="+strconv.Itoa(port))
+	// The MQTT gateway takes free ports: the fixed ones may be in use here.
+	cmd.Env = append(environWithoutApp(), "APP_ENV="+p.env, "APP_SERVER_PORT="+strconv.Itoa(port), "APP_MQTT_PORT=0", "APP_MQTT_WS_PORT=0")
 	cmd.Env = append(cmd.Env, p.extra...)
 	return start(ctx, "server "+p.name, cmd, fmt.Sprintf("http://127.0.0.1:%d/demo/hello", port))
 }

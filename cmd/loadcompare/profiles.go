@@ -15,9 +15,10 @@ type profile struct {
 	output string   // what the log settings amount to, for the table
 }
 
-// local starts uat/prod here: no Nacos, SQLite instead of their MySQL, on
+// local starts uat/prod here: no Nacos, a fresh SQLite instead of their
+// MySQL (migrated at start, as `server migrate` would have done), on
 // loopback. Their log settings stay as shipped.
-var local = []string{"APP_NACOS_HOST=", "APP_DATABASE_DRIVER=sqlite", "APP_SERVER_HOST=127.0.0.1"}
+var local = []string{"APP_NACOS_HOST=", "APP_DATABASE_DRIVER=sqlite", "APP_DATABASE_AUTO_MIGRATE=true", "APP_SERVER_HOST=127.0.0.1"}
 
 func profiles() []profile {
 	return []profile{
