@@ -372,3 +372,67 @@ func TestRedeliveredCompletedMessageNotRunAgain(t *testing.T) {
 		t.Errorf("chain ran %d times, sent %q; want once", runs.Load(), sent())
 	}
 }
+
+// Stop takes no new message, lets the one in hand finish and gives the
+// prefetched ones back to the queue, where the next worker finds them.
+func TestWorkerStopFinishesInHandAndRequeuesTheRest(t *testing.T) {
+	api := newFakeWeChat(t, testAppID, "app-secret")
+	sent := sentTexts(t, api)
+	g := newGate("slow", "late answer")
+	units := []wechat.Unit{g.unit()}
+	e, q := dispatchEnv(t, accountYAML("")+"  workers: 1\n  reply_timeout: 300ms\n  api_base_url: "+api.srv.URL+"\n", units)
+	wk := startWorker(t, e, units)
+	var wg sync.WaitGroup
+	var inHTTP atomic.Int32
+	for i := range 3 {
+		wg.Go(func() {
+			if r := e.serve(shop.request("shop", plainMode, textMsg("slow", int64(6000+i)))); string(r.body) != "success" {
+				inHTTP.Add(1)
+			}
+		})
+	}
+	waitStarted(t, g)
+	stopped := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		stopped <- wk.w.Stop(ctx)
+	}()
+	waitFor(t, "the worker to begin stopping", func() bool {
+		return len(wk.logs.Messages(t, "wechat worker stopping: no new messages; finishing the ones in hand")) == 1
+	})
+	close(g.release)
+	if err := <-stopped; err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	wg.Wait()
+	if n, depth := g.runs.Load(), amqptest.Depth(t, q.URL, q.Queue); n != 1 || depth != 2 {
+		t.Fatalf("after stop: %d chains ran, %d messages queued; want 1 and 2", n, depth)
+	}
+	if n := int(inHTTP.Load()) + len(sent()); n != 1 {
+		t.Errorf("the message in hand was not finished: %d replies", n)
+	}
+	startWorker(t, e, units)
+	waitFor(t, "the requeued messages", func() bool { return int(inHTTP.Load())+len(sent()) == 3 })
+	if g.runs.Load() != 3 {
+		t.Errorf("chains ran %d times, want 3", g.runs.Load())
+	}
+}
+
+// A message still in hand when the shutdown timeout ends is cut short and
+// given back, not dead-lettered; Stop still succeeds.
+func TestWorkerStopCutsShortAtTimeout(t *testing.T) {
+	g := newGate("slow", "never")
+	units := []wechat.Unit{g.unit()}
+	e, q := dispatchEnv(t, accountYAML("")+"  reply_timeout: 100ms\n", units)
+	wk := startWorker(t, e, units)
+	e.serve(shop.request("shop", plainMode, textMsg("slow", 7001)))
+	waitStarted(t, g)
+	wk.stop(t, 200*time.Millisecond)
+	if depth := amqptest.Depth(t, q.URL, q.Queue); depth != 1 {
+		t.Errorf("%d messages queued after the cut, want 1", depth)
+	}
+	if len(wk.logs.Messages(t, "wechat worker: cut short at shutdown; message given back")) != 1 || amqptest.Depth(t, q.URL, q.Queue+".dead") != 0 {
+		t.Errorf("the cut message was not given back: %s", wk.logs.String())
+	}
+}
