@@ -37,14 +37,9 @@ func (c *Client) NewPublisher(setup func(ch *amqp.Channel) error) *Publisher {
 // ErrNotConnected, ErrNacked, a channel or setup error, or ctx's when the
 // confirm did not come in time (the message may still be delivered).
 func (p *Publisher) Publish(ctx context.Context, exchange, key string, msg amqp.Publishing) error {
-	ch, err := p.channel()
+	dc, err := p.PublishDeferred(ctx, exchange, key, msg)
 	if err != nil {
 		return err
-	}
-	msg.DeliveryMode = amqp.Persistent
-	dc, err := ch.PublishWithDeferredConfirmWithContext(ctx, exchange, key, false, false, msg)
-	if err != nil {
-		return fmt.Errorf("amqp publish: %w", err)
 	}
 	acked, err := dc.WaitContext(ctx)
 	switch {
@@ -54,6 +49,24 @@ func (p *Publisher) Publish(ctx context.Context, exchange, key string, msg amqp.
 		return ErrNacked
 	}
 	return nil
+}
+
+// PublishDeferred sends msg, made persistent, to exchange with routing key
+// and returns at once with the confirmation to come (Done, then Acked),
+// for a caller with other things to wait for meanwhile. Like Publish it
+// fails at once while the broker is unreachable. Errors: ErrNotConnected,
+// a channel or setup error.
+func (p *Publisher) PublishDeferred(ctx context.Context, exchange, key string, msg amqp.Publishing) (*amqp.DeferredConfirmation, error) {
+	ch, err := p.channel()
+	if err != nil {
+		return nil, err
+	}
+	msg.DeliveryMode = amqp.Persistent
+	dc, err := ch.PublishWithDeferredConfirmWithContext(ctx, exchange, key, false, false, msg)
+	if err != nil {
+		return nil, fmt.Errorf("amqp publish: %w", err)
+	}
+	return dc, nil
 }
 
 // channel returns the open confirm-mode channel, opening one when needed.

@@ -19,7 +19,8 @@ import (
 )
 
 // maxPublishWait bounds the wait for the broker's confirm; past it (or a
-// quarter of the time left, if less) the message runs inline instead.
+// quarter of the time left, if less) with no result yet, the message runs
+// inline instead.
 const maxPublishWait = time.Second
 
 // agent is the server's side of wechat_oa.dispatch: amqp. It publishes
@@ -124,20 +125,35 @@ func (s *Service) dispatch(ctx context.Context, a *agent, deadline time.Time, r 
 	woken := a.wait(t.ID)
 	defer a.forget(t.ID)
 	start := time.Now()
-	pctx, cancel := context.WithTimeout(ctx, min(maxPublishWait, time.Until(deadline)/4))
-	err = a.pub.Publish(pctx, a.tp.exchange, a.tp.queue, amqp.Publishing{
+	dc, err := a.pub.PublishDeferred(ctx, a.tp.exchange, a.tp.queue, amqp.Publishing{
 		ContentType: "application/json", MessageId: t.ID, Timestamp: start, Type: "wechat.message", Body: body,
 	})
-	cancel()
 	if err != nil {
 		log.Warn().Err(err).Str("account", r.acc.Name).Msg("wechat dispatch: broker did not take the message; running the chain inline")
 		return s.fallback(ctx, a, deadline, r, t.ID)
 	}
+	// The broker's confirm (written to disk) is awaited alongside the
+	// result, which often comes first: a worker may take the message
+	// before it is on disk.
+	confirmed := dc.Done()
+	confirmBound := time.NewTimer(min(maxPublishWait, time.Until(deadline)/4))
+	defer confirmBound.Stop()
+	unconfirmed := confirmBound.C
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
 	for {
 		mode := "wait"
 		select {
+		case <-confirmed:
+			confirmed, unconfirmed = nil, nil
+			if !dc.Acked() {
+				log.Warn().Str("account", r.acc.Name).Msg("wechat dispatch: broker refused the message; running the chain inline")
+				return s.fallback(ctx, a, deadline, r, t.ID)
+			}
+			continue
+		case <-unconfirmed:
+			log.Warn().Str("account", r.acc.Name).Msg("wechat dispatch: broker did not confirm in time; running the chain inline")
+			return s.fallback(ctx, a, deadline, r, t.ID)
 		case <-woken:
 		case <-timer.C:
 			mode = "giveup"

@@ -28,27 +28,44 @@ import (
 
 // dispatchEnv is the server's engine with wechat_oa.dispatch: amqp on the
 // test broker and Redis, with a queue and key prefix of its own.
-func dispatchEnv(t *testing.T, yaml string, units []wechat.Unit) (*env, config.AMQP) {
+func dispatchEnv(t testing.TB, yaml string, units []wechat.Unit) (*env, config.AMQP) {
+	t.Helper()
+	return dispatchEnvWith(t, envOptions{yaml: yaml, units: units})
+}
+
+// dispatchEnvWith is dispatchEnv with more options (redis and amqp are
+// set here).
+func dispatchEnvWith(t testing.TB, o envOptions) (*env, config.AMQP) {
 	t.Helper()
 	url := amqptest.URL(t)
 	rcfg := redistest.Config(t)
-	q := config.AMQP{URL: url, Queue: amqptest.Queue(t, url), Prefetch: 8}
-	return newEnv(t, envOptions{yaml: yaml, redis: &rcfg, amqp: &q, units: units}), q
+	q := config.AMQP{URL: url, Queue: amqptest.Queue(t, url), Prefetch: 32}
+	o.redis, o.amqp = &rcfg, &q
+	return newEnv(t, o), q
 }
 
 // testWorker is `server wechat-worker` in process: a service and worker of
 // its own (registry, logs, Redis client) on the agent's config.
 type testWorker struct {
-	t    *testing.T
+	t    testing.TB
 	w    *wechat.Worker
 	reg  *prometheus.Registry
 	logs *logtest.Buffer
 }
 
-func startWorker(t *testing.T, e *env, units []wechat.Unit) *testWorker {
+func startWorker(t testing.TB, e *env, units []wechat.Unit) *testWorker {
+	t.Helper()
+	return startWorkerWith(t, e, units, false)
+}
+
+// startWorkerWith is startWorker, without logs when quiet (benchmarks).
+func startWorkerWith(t testing.TB, e *env, units []wechat.Unit, quiet bool) *testWorker {
 	t.Helper()
 	tw := &testWorker{t: t, reg: prometheus.NewRegistry(), logs: &logtest.Buffer{}}
 	logger := zerolog.New(tw.logs)
+	if quiet {
+		logger = zerolog.Nop()
+	}
 	ctx := logger.WithContext(context.Background())
 	rc := redisclient.Open(ctx, e.store.Current().Redis)
 	t.Cleanup(func() { _ = rc.Close() })
@@ -61,7 +78,7 @@ func startWorker(t *testing.T, e *env, units []wechat.Unit) *testWorker {
 	return tw
 }
 
-func (tw *testWorker) stop(t *testing.T, timeout time.Duration) {
+func (tw *testWorker) stop(t testing.TB, timeout time.Duration) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
