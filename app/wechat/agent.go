@@ -27,12 +27,15 @@ const maxPublishWait = time.Second
 // each message for the workers and waits for the result in Redis, told by
 // a pub/sub message on a channel of its own when one is stored.
 type agent struct {
-	id     string
-	tp     topology
-	client *amqpclient.Client
-	pub    *amqpclient.Publisher
-	ho     handover
-	ps     *redis.PubSub
+	// channel is where this agent hears its results, named once at start
+	// so a reload of redis.key_prefix cannot move it away from the
+	// subscription.
+	channel string
+	tp      topology
+	client  *amqpclient.Client
+	pub     *amqpclient.Publisher
+	ho      handover
+	ps      *redis.PubSub
 
 	mu      sync.Mutex
 	waiters map[string]chan struct{}
@@ -44,12 +47,13 @@ type agent struct {
 // agent's results channel.
 func (s *Service) startAgent(ctx context.Context, cfg *config.Config) {
 	a := &agent{
-		id: newTaskID(), tp: topologyOf(cfg), ho: handover{rc: s.rc, prefix: s.prefix},
+		tp: topologyOf(cfg), ho: handover{rc: s.rc, prefix: s.prefix},
 		waiters: map[string]chan struct{}{}, stopped: make(chan struct{}),
 	}
+	a.channel = a.ho.resultsChannel(newTaskID())
 	a.client = amqpclient.Open(ctx, cfg.AMQP, cfg.App.Name+" wechat agent")
 	a.pub = a.client.NewPublisher(a.tp.declare)
-	a.ps = s.rc.Subscribe(context.WithoutCancel(ctx), a.ho.resultsChannel(a.id))
+	a.ps = s.rc.Subscribe(context.WithoutCancel(ctx), a.channel)
 	go a.listen()
 	s.agent.Store(a)
 	zerolog.Ctx(ctx).Info().Str("queue", a.tp.queue).Str("broker", a.client.Addr()).Msg("wechat messages dispatched to workers")
@@ -115,7 +119,7 @@ func (s *Service) dispatch(ctx context.Context, a *agent, deadline time.Time, r 
 	log := zerolog.Ctx(ctx)
 	t := task{
 		V: taskVersion, ID: newTaskID(), Account: r.acc.Name, TraceID: trace.FromContext(ctx),
-		Deadline: deadline.UnixMilli(), Mode: mode, ReplyTo: a.ho.resultsChannel(a.id), Message: r.msg,
+		Deadline: deadline.UnixMilli(), Mode: mode, ReplyTo: a.channel, Message: r.msg,
 	}
 	body, err := json.Marshal(&t)
 	if err != nil {

@@ -142,9 +142,10 @@ func (s *Service) Start(ctx context.Context) error {
 }
 
 // Stop waits until ctx ends for chains still running after their request
-// and their late replies. Each chain is bounded by its own deadline
-// (reply_timeout or forward_timeout, the longer); the error says Stop gave
-// up on the ones still running.
+// and their late replies, then closes the broker connection of amqp
+// dispatch. Each chain is bounded by its own deadline (reply_timeout or
+// forward_timeout, the longer); the error says Stop gave up on the ones
+// still running, or what failed to close.
 func (s *Service) Stop(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() { s.runs.Wait(); close(done) }()
