@@ -126,6 +126,9 @@ func (w *Worker) check() module.Check {
 // the broker connection and the HTTP listener. Messages given back are
 // logged, not an error: another worker takes them.
 func (w *Worker) Stop(ctx context.Context) error {
+	if w.srv == nil {
+		return nil // never started
+	}
 	var err error
 	w.stopOnce.Do(func() {
 		zerolog.Ctx(w.hard).Info().Msg("wechat worker stopping: no new messages; finishing the ones in hand")
