@@ -2,14 +2,19 @@
 GO        ?= go
 # MySQL suites run when TEST_MYSQL_DSN is set (CI sets it; locally they skip).
 TEST_MYSQL_DSN ?=
+# The broker of the WeChat dispatch tests and benchmarks (CI sets it; locally they skip without it).
+TEST_AMQP_URL ?=
 
-.PHONY: run run-job test test-race test-sdk lint bench load fuzz build migrate
+.PHONY: run run-job run-wechat-worker test test-race test-sdk lint bench bench-workers load fuzz build migrate
 
 run: ## the server on the embedded default (config_test.yaml: SQLite, no Nacos)
 	$(GO) run ./cmd/server
 
 run-job: ## the XXL-JOB executor on the embedded default
 	$(GO) run ./cmd/job
+
+run-wechat-worker: ## a WeChat worker (needs wechat_oa.dispatch: amqp settings: amqp.url, redis.addr)
+	$(GO) run ./cmd/server wechat-worker
 
 migrate: ## apply database migrations and exit
 	$(GO) run ./cmd/server migrate
@@ -41,6 +46,12 @@ bench: ## benchmarks reported against their in-run baselines (see README)
 	$(GO) test -run '^$$' -bench 'Decode$$|Callback' -benchtime 2s ./app/wechat/
 	$(GO) test -run '^$$' -bench 'Fanout|Post|IdleSocketMemory' -benchtime 100x ./app/chat/
 	$(GO) test -run '^$$' -bench 'SignInFailure' -benchtime 20x ./app/auth/
+	$(MAKE) bench-workers
+
+# Agent → RabbitMQ → worker → Redis → agent against the inline chain, and
+# msgs/s with 1, 2 and 4 workers; the local broker unless TEST_AMQP_URL says.
+bench-workers: ## the WeChat dispatch benchmarks (RabbitMQ and Redis on loopback)
+	TEST_AMQP_URL='$(or $(TEST_AMQP_URL),amqp://guest:guest@127.0.0.1:5672/)' $(GO) test -run '^$$' -bench 'DispatchRoundTrip|WorkersThroughput' -benchtime 3000x ./app/wechat/
 
 # Rounds and their length for `make load`; e.g. make load LOADFLAGS='-rounds 8 -duration 10s'.
 LOADFLAGS ?= -rounds 4 -duration 5s
@@ -66,5 +77,6 @@ fuzz: ## each fuzz target for 20 s
 	$(GO) test -run '^$$' -fuzz FuzzDecodeFields -fuzztime 20s ./app/wechat/
 	$(GO) test -run '^$$' -fuzz FuzzEncodeReply -fuzztime 20s ./app/wechat/
 	$(GO) test -run '^$$' -fuzz FuzzQuery -fuzztime 20s ./app/wechat/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeTask -fuzztime 20s ./app/wechat/
 	$(GO) test -run '^$$' -fuzz FuzzParseClientFrame -fuzztime 20s ./app/chat/
 	$(GO) test -run '^$$' -fuzz FuzzParseAfter -fuzztime 20s ./app/chat/

@@ -24,6 +24,7 @@ require (
 	github.com/mattn/go-isatty v0.0.20
 	github.com/nacos-group/nacos-sdk-go/v2 v2.3.5
 	github.com/prometheus/client_golang v1.25.0
+	github.com/rabbitmq/amqp091-go v1.16.0
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/rs/zerolog v1.35.1
 	github.com/xxl-job/xxl-job-executor-go v1.2.0

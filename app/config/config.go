@@ -24,6 +24,7 @@ type Config struct {
 	WeChatOA WeChatOA `koanf:"wechat_oa" json:"wechat_oa"`
 	Auth     Auth     `koanf:"auth" json:"auth"`
 	Chat     Chat     `koanf:"chat" json:"chat"`
+	AMQP     AMQP     `koanf:"amqp" json:"amqp"`
 
 	// Databases are extra named connections beside Database, each opened on
 	// first use; see app/db.Registry.
@@ -143,6 +144,7 @@ func Defaults() map[string]any {
 		"mqtt.max_inflight":          20,
 		"mqtt.call_timeout":          "10s",
 		"wechat_oa":                  wechatOADefaults(),
+		"amqp":                       amqpDefaults(),
 		"auth.token_ttl":             "720h",
 		"auth.max_login_failures":    5,
 		"auth.login_window":          "1m",

@@ -24,6 +24,8 @@ func validate(cfg *Config) error {
 	v.RegisterStructValidation(alertRobotConfigured, WeChat{})
 	registerWeChatOA(v)
 	v.RegisterStructValidation(chatOriginsValid, Chat{})
+	v.RegisterStructValidation(amqpURLValid, AMQP{})
+	v.RegisterStructValidation(dispatchNeedsBrokers, Config{})
 	err := v.Struct(cfg)
 	var verrs validator.ValidationErrors
 	if !errors.As(err, &verrs) {

@@ -29,7 +29,27 @@ type WeChatOA struct {
 	// APITimeout bounds one call to WeChat's API.
 	APITimeout time.Duration              `koanf:"api_timeout" json:"api_timeout" validate:"min=1ms"`
 	Accounts   map[string]WeChatOAAccount `koanf:"accounts" json:"accounts" validate:"dive"`
+	// Dispatch says where the unit chain runs: "inline" in the server that
+	// took the callback, or "amqp" on the workers of `server wechat-worker`,
+	// to which the server publishes each message (amqp section) and whose
+	// results it reads back from Redis. Read at start.
+	Dispatch string `koanf:"dispatch" json:"dispatch" validate:"oneof=inline amqp"`
+	// Workers is how many messages one worker process handles at once.
+	Workers int `koanf:"workers" json:"workers" validate:"min=1,max=4096"`
+	// WorkerPort is where a worker serves /healthz, /readyz and /metrics
+	// (on server.host); 0 picks a free port.
+	WorkerPort int `koanf:"worker_port" json:"worker_port" validate:"min=0,max=65535"`
+	// MaxAttempts bounds the deliveries of one message to workers (a failed
+	// chain, a worker that died holding it); past it the message goes to
+	// the dead-letter queue.
+	MaxAttempts int `koanf:"max_attempts" json:"max_attempts" validate:"min=1,max=100"`
 }
+
+// Dispatch modes of wechat_oa.dispatch.
+const (
+	DispatchInline = "inline"
+	DispatchAMQP   = "amqp"
+)
 
 // WeChatOAAccount is one Official Account; its map key is its name, the
 // {app} segment of its callback path.
@@ -80,6 +100,10 @@ func wechatOADefaults() map[string]any {
 		"dedup_ttl":       "2m",
 		"api_base_url":    "https://api.weixin.qq.com",
 		"api_timeout":     "10s",
+		"dispatch":        DispatchInline,
+		"workers":         16,
+		"worker_port":     8001,
+		"max_attempts":    3,
 	}
 }
 
@@ -113,4 +137,20 @@ func registerWeChatOA(v *validator.Validate) {
 			}
 		}
 	}, WeChatOAKeyword{})
+}
+
+// dispatchNeedsBrokers refuses wechat_oa.dispatch: amqp without the broker
+// to publish to and the Redis the results come back through: the server
+// would otherwise start and answer every message by its inline fallback.
+func dispatchNeedsBrokers(sl validator.StructLevel) {
+	c := sl.Current().Interface().(Config)
+	if c.WeChatOA.Dispatch != DispatchAMQP {
+		return
+	}
+	if c.AMQP.URL == "" {
+		sl.ReportError(c.AMQP.URL, "amqp.url", "URL", "required_when", "wechat_oa.dispatch=amqp")
+	}
+	if c.Redis.Addr == "" {
+		sl.ReportError(c.Redis.Addr, "redis.addr", "Addr", "required_when", "wechat_oa.dispatch=amqp")
+	}
 }

@@ -26,11 +26,18 @@ func All(a *boot.App) (specs []module.Spec) {
 		nacos.Module(a.Nacos),
 		wecom.Module(a.Robots),
 		demo.Module(demo.Deps{Store: a.Config, DB: a.DB}),
-		wechat.Module(wechat.Deps{Store: a.Config, DB: a.DB, Redis: a.Redis, Metrics: a.Metrics}),
+		WeChat(a).Spec(),
 		auth.Module(users),
 		chat.Module(chat.Deps{Store: a.Config, DB: a.DB, Users: users, Redis: a.Redis, Metrics: a.Metrics, Commands: func() []module.Command { return module.Commands(specs) }}),
 	}
 	// The MQTT gateway routes to every module's handlers, so it comes last.
 	gw := gateway.New(gateway.Deps{Store: a.Config, Metrics: a.Metrics, Handlers: module.Handlers(specs)})
 	return append(specs, gateway.Module(gw))
+}
+
+// WeChat builds the Official Account module, as the server serves it and
+// `server wechat-worker` runs its chains: both take it from here, so the
+// workers run the very units the server would.
+func WeChat(a *boot.App) *wechat.Service {
+	return wechat.New(wechat.Deps{Store: a.Config, DB: a.DB, Redis: a.Redis, Metrics: a.Metrics})
 }

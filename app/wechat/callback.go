@@ -69,7 +69,14 @@ func (cb *callback) message(c *gin.Context) {
 		cb.refuse(c, acc, err)
 		return
 	}
-	answer := cb.s.handle(ctx, start.Add(cb.s.store.Current().WeChatOA.ReplyTimeout), acc, msg)
+	mode := modePlain
+	switch {
+	case safe:
+		mode = modeSafe
+	case key != nil:
+		mode = modeCompatible
+	}
+	answer := cb.s.handle(ctx, start.Add(cb.s.store.Current().WeChatOA.ReplyTimeout), acc, msg, mode)
 	switch {
 	case answer == nil:
 		c.Data(http.StatusOK, "text/plain; charset=utf-8", []byte("success"))

@@ -49,7 +49,10 @@ type run struct {
 // unit that may block, and everything after it, runs on a goroutine of its
 // own that the deadline does not wait for. With Redis, the session is read
 // there too.
-func (s *Service) handle(ctx context.Context, deadline time.Time, acc *Account, m *Message) []byte {
+//
+// With wechat_oa.dispatch: amqp the message goes to the workers instead
+// (see dispatch); mode is how the callback came (plain, compatible, safe).
+func (s *Service) handle(ctx context.Context, deadline time.Time, acc *Account, m *Message, mode string) []byte {
 	cfg := s.store.Current().WeChatOA
 	r := &run{acc: acc, msg: m, typ: typeLabel(m), key: dedupKey(s.prefix(), acc.Name, m)}
 	owner, err := s.dedup.claim(ctx, r.key, cfg.DedupTTL)
@@ -61,6 +64,18 @@ func (s *Service) handle(ctx context.Context, deadline time.Time, acc *Account, 
 	if !owner {
 		return s.awaitFirst(ctx, deadline, r)
 	}
+	if a := s.agent.Load(); a != nil {
+		answer := s.dispatch(ctx, a, deadline, r, mode)
+		s.finish(ctx, r, answer)
+		return answer
+	}
+	return s.chain(ctx, deadline, r)
+}
+
+// chain runs r's walk in this process and returns its answer by deadline,
+// recording it for retries.
+func (s *Service) chain(ctx context.Context, deadline time.Time, r *run) []byte {
+	cfg := s.store.Current().WeChatOA
 	if s.rc == nil {
 		s.loadSession(ctx, r)
 		if reply, unit, err, done := s.steps(ctx, r, true); done {

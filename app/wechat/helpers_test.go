@@ -72,6 +72,9 @@ type envOptions struct {
 	noLogs bool
 	// maxBody sets server.max_body_bytes when not 0.
 	maxBody int64
+	// amqp, when set, turns wechat_oa.dispatch to amqp with this section
+	// (redis must be set too).
+	amqp *config.AMQP
 }
 
 // env is the server's real engine with the wechat module, as the binary
@@ -95,6 +98,10 @@ func newEnv(t testing.TB, o envOptions) *env {
 	yaml += o.yaml
 	if o.redis != nil {
 		yaml += fmt.Sprintf("redis:\n  addr: %s\n  key_prefix: %q\n", o.redis.Addr, o.redis.KeyPrefix)
+	}
+	if o.amqp != nil {
+		yaml = strings.Replace(yaml, "wechat_oa:\n", "wechat_oa:\n  dispatch: amqp\n  worker_port: 0\n", 1)
+		yaml += fmt.Sprintf("amqp:\n  url: %q\n  queue: %q\n  prefetch: %d\n", o.amqp.URL, o.amqp.Queue, max(o.amqp.Prefetch, 1))
 	}
 	_, cfg := configtest.Load(t, yaml)
 	store := config.NewStore(cfg, config.Meta{Source: config.SourceLocal})

@@ -17,11 +17,22 @@ const (
 	OutcomeFailed    = "failed"    // a unit or the late delivery failed
 )
 
+// Outcomes of a message dispatched to the workers, the outcome label of
+// wechat_dispatch_total.
+const (
+	DispatchReplied  = "replied"  // the worker's result came back in time
+	DispatchLate     = "late"     // the agent answered success; the worker delivers
+	DispatchFallback = "fallback" // the broker refused or was unreachable: run inline
+	DispatchDead     = "dead"     // a worker gave up after max_attempts: dead-lettered
+)
+
 type metrics struct {
-	messages *prometheus.CounterVec
-	units    *prometheus.HistogramVec
-	api      *prometheus.CounterVec
-	waiting  prometheus.Gauge
+	messages  *prometheus.CounterVec
+	units     *prometheus.HistogramVec
+	api       *prometheus.CounterVec
+	waiting   prometheus.Gauge
+	dispatch  *prometheus.CounterVec
+	roundTrip prometheus.Histogram
 }
 
 // newMetrics registers the module's metrics in reg, reusing collectors a
@@ -46,6 +57,15 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "wechat_retries_waiting",
 			Help: "Retries of a message waiting for the result of its first attempt.",
 		}),
+		dispatch: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wechat_dispatch_total",
+			Help: "Messages dispatched to workers through the broker, by outcome (replied, late, fallback, dead).",
+		}, []string{"outcome"}),
+		roundTrip: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "wechat_dispatch_round_trip_seconds",
+			Help:    "From publishing a message to its worker's result back at the agent, for results in time.",
+			Buckets: []float64{.0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1, 2, 5},
+		}),
 	}
 	var errs []error
 	register := func(c prometheus.Collector, set func(prometheus.Collector)) {
@@ -62,12 +82,16 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	register(m.units, func(c prometheus.Collector) { m.units = c.(*prometheus.HistogramVec) })
 	register(m.api, func(c prometheus.Collector) { m.api = c.(*prometheus.CounterVec) })
 	register(m.waiting, func(c prometheus.Collector) { m.waiting = c.(prometheus.Gauge) })
+	register(m.dispatch, func(c prometheus.Collector) { m.dispatch = c.(*prometheus.CounterVec) })
+	register(m.roundTrip, func(c prometheus.Collector) { m.roundTrip = c.(prometheus.Histogram) })
 	return m, errors.Join(errs...)
 }
 
 func (m *metrics) message(account, typ, outcome string) {
 	m.messages.WithLabelValues(account, typ, outcome).Inc()
 }
+
+func (m *metrics) dispatched(outcome string) { m.dispatch.WithLabelValues(outcome).Inc() }
 
 func (m *metrics) unitDuration(unit string, d time.Duration) {
 	m.units.WithLabelValues(unit).Observe(d.Seconds())

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -57,6 +58,8 @@ type Service struct {
 
 	// runs counts chains (and their late replies) still going.
 	runs sync.WaitGroup
+	// agent is set by Start with wechat_oa.dispatch: amqp.
+	agent atomic.Pointer[agent]
 }
 
 // New builds the module. It starts nothing and cannot fail; Start reports
@@ -111,33 +114,51 @@ func (s *Service) Spec() module.Spec {
 		spec.Migrations = Migrations()
 		spec.Ops = func(api huma.API) { newAdmin(s).register(api) }
 	}
+	if s.store.Current().WeChatOA.Dispatch == config.DispatchAMQP {
+		spec.Checks = []module.Check{s.agentCheck()}
+	}
 	return spec
 }
 
-// Start reports what New could not set up and lists the accounts of
-// config, warning about their problems once.
+// Start reports what New could not set up, lists the accounts of config,
+// warning about their problems once, and with wechat_oa.dispatch: amqp
+// connects to the broker (read at start; a change applies at restart).
+// Errors: the setup's, or config.ErrInvalid for amqp without Redis.
 func (s *Service) Start(ctx context.Context) error {
 	if s.setupErr != nil {
 		return fmt.Errorf("wechat: %w", s.setupErr)
 	}
+	cfg := s.store.Current()
 	c := s.accounts.config(ctx)
-	zerolog.Ctx(ctx).Info().Int("config_accounts", len(c.byName)).Bool("database", s.db != nil).Bool("redis", s.rc != nil).Msg("wechat official accounts ready")
+	zerolog.Ctx(ctx).Info().Int("config_accounts", len(c.byName)).Bool("database", s.db != nil).Bool("redis", s.rc != nil).Str("dispatch", cfg.WeChatOA.Dispatch).Msg("wechat official accounts ready")
+	if cfg.WeChatOA.Dispatch != config.DispatchAMQP {
+		return nil
+	}
+	if s.rc == nil || cfg.AMQP.URL == "" {
+		return fmt.Errorf("%w: wechat_oa.dispatch amqp needs amqp.url and a Redis client", config.ErrInvalid)
+	}
+	s.startAgent(ctx, cfg)
 	return nil
 }
 
 // Stop waits until ctx ends for chains still running after their request
-// and their late replies. Each chain is bounded by its own deadline
-// (reply_timeout or forward_timeout, the longer); the error says Stop gave
-// up on the ones still running.
+// and their late replies, then closes the broker connection of amqp
+// dispatch. Each chain is bounded by its own deadline (reply_timeout or
+// forward_timeout, the longer); the error says Stop gave up on the ones
+// still running, or what failed to close.
 func (s *Service) Stop(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() { s.runs.Wait(); close(done) }()
+	var err error
 	select {
 	case <-done:
-		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("wechat: chains still running at shutdown: %w", ctx.Err())
+		err = fmt.Errorf("wechat: chains still running at shutdown: %w", ctx.Err())
 	}
+	if a := s.agent.Load(); a != nil {
+		err = errors.Join(err, a.stop())
+	}
+	return err
 }
 
 // prefix is redis.key_prefix, read per use so a reload applies.

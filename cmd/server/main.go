@@ -1,5 +1,7 @@
 // Command server is gomicro's HTTP service. Subcommand "migrate" applies
-// the database migrations and exits.
+// the database migrations and exits; "wechat-worker" runs the WeChat
+// Official Account chains of messages servers publish to the broker
+// (wechat_oa.dispatch: amqp).
 package main
 
 import (

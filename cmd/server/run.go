@@ -17,6 +17,7 @@ import (
 	"gomicro/app/module"
 	"gomicro/app/modules"
 	"gomicro/app/web"
+	"gomicro/app/wechat"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -27,7 +28,7 @@ var version = "dev"
 // configuration wrap config.ErrInvalid.
 func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) (err error) {
 	app, err := boot.Start(ctx, boot.Options{
-		Name: "server", Version: version, Subcommands: []string{"migrate"},
+		Name: "server", Version: version, Subcommands: []string{"migrate", "wechat-worker"},
 		Args: args, Environ: environ, Stdout: stdout, Stderr: stderr,
 	})
 	if boot.IsHelp(err) {
@@ -54,6 +55,9 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		if err := app.Migrate(ctx, module.Migrations(specs)); err != nil || app.Subcommand == "migrate" {
 			return err
 		}
+	}
+	if app.Subcommand == "wechat-worker" {
+		return runWeChatWorker(ctx, app)
 	}
 	engine, err := web.NewEngine(web.Deps{
 		Store:    app.Config,
@@ -90,6 +94,22 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 			}
 		},
 	})
+}
+
+// runWeChatWorker is `server wechat-worker`: the Official Account
+// module's chains fed from the broker, until ctx is cancelled; then the
+// messages in hand get server.shutdown_timeout to finish.
+func runWeChatWorker(ctx context.Context, app *boot.App) error {
+	w := wechat.NewWorker(modules.WeChat(app), wechat.WorkerDeps{
+		Logger: app.Logger, Registry: app.Metrics, Version: version, Checks: app.Checks,
+	})
+	if err := w.Start(ctx); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), app.Config.Current().Server.ShutdownTimeout)
+	defer cancel()
+	return w.Stop(sctx)
 }
 
 // startModules runs each module's Start in list order and returns the
