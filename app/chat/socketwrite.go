@@ -114,7 +114,7 @@ func (s *socket) presence() error {
 // catchUp sends what the database holds after the last id sent.
 func (s *socket) catchUp() error {
 	for {
-		rows, more, err := s.svc.store.messages(s.ctx, s.chat.ID, page{After: s.last, Limit: 100})
+		rows, more, err := s.svc.store.messages(s.ctx, s.chat.ID, page{After: s.last, Limit: 100, Viewer: s.user.Username})
 		if err != nil {
 			return err
 		}
@@ -144,6 +144,9 @@ func (s *socket) event(ev *Event) error {
 			return s.catchUp()
 		}
 		s.last = ev.Message.ID
+		if !ev.Message.visibleTo(s.user.Username) {
+			return nil // a private message of two others: its id is passed over
+		}
 		return s.live(ev.encoded())
 	case EventJoin, EventLeave:
 		if ev.Type == EventJoin && ev.User == s.user.Username {

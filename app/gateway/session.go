@@ -78,7 +78,11 @@ func (s *session) Login(user string) {
 func (s *session) Done() <-chan struct{} { return s.done }
 
 // Push implements module.Session: v as JSON on topic, QoS 0, not retained.
+// A json.RawMessage is sent as it is.
 func (s *session) Push(topic string, v any) error {
+	if raw, ok := v.(json.RawMessage); ok {
+		return s.send(topic, raw)
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
