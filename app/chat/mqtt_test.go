@@ -12,6 +12,7 @@ import (
 	"gomicro/app/chat"
 	"gomicro/app/config"
 	"gomicro/app/db/dbtest"
+	"gomicro/app/redisclient/redistest"
 )
 
 // TestMQTTChat drives the chat handlers with paho at MQTT 3.1 and 3.1.1:
@@ -295,4 +296,57 @@ func TestMQTTRoomsOnBothDrivers(t *testing.T) {
 		}
 		c.refused("Chat/HD_JoinChat/1", `{"roomName":"`+long+`r"}`, "roomName must be 3-64 of A-Z a-z 0-9 _ -")
 	})
+}
+
+// TestMQTTAndWebSocketAcrossInstances: two instances on one MariaDB
+// database and the real Redis; an MQTT client on A and a WebSocket client
+// on B meet in one chat: presence, messages both ways, a private message.
+func TestMQTTAndWebSocketAcrossInstances(t *testing.T) {
+	dbcfg := dbtest.MySQL(t)
+	rcfg := redistest.Config(t)
+	gdb := openDB(t, dbcfg)
+	a := startServer(t, dbcfg, options{gdb: gdb, redis: &rcfg, mqtt: "guest_login: true"})
+	b := startServer(t, dbcfg, options{gdb: gdb, redis: &rcfg})
+	bob, bobTok := b.user("bob")
+
+	m := a.mqtt("111", mqtt31)
+	m.ok("Login/HD_Login/1", `{"userName":"ann","passWord":"Hello,anyone!"}`)
+	const ann = "ann (guest)"
+	m.join("mqant")
+	b.join(bobTok, "mqant")
+	ws := b.dial(bobTok, "mqant", "")
+	if users := ws.presence(wait); !slices.Equal(users, sorted(ann, bob)) {
+		t.Fatalf("presence on B = %v, want the guest on A and bob", users)
+	}
+	if u := m.presence("Chat/OnJoin", "mqant"); u != bob {
+		t.Fatalf("OnJoin on A of %s", u)
+	}
+	for i := range 3 {
+		text := fmt.Sprintf("A→B %d", i)
+		m.say("mqant", "*", text)
+		if got := ws.message(time.Second); got.User != ann || got.Message != text {
+			t.Fatalf("B got %+v", got)
+		}
+		m.chat()
+		text = fmt.Sprintf("B→A %d", i)
+		ws.send(map[string]any{"type": "message", "data": map[string]any{"message": text}})
+		if got := m.chat(); got.From != bob || got.Msg != text || got.Target != "*" {
+			t.Fatalf("A got %+v", got)
+		}
+		ws.message(time.Second)
+	}
+	m.say("mqant", bob, "just for bob")
+	if got := ws.message(time.Second); got.Target == nil || *got.Target != bob || got.User != ann {
+		t.Fatalf("private on B: %+v", got)
+	}
+	_ = ws.conn.CloseNow()
+	if u := m.presence("Chat/OnLeave", "mqant"); u != bob {
+		t.Fatalf("OnLeave on A of %s", u)
+	}
+	// The guest's disconnect on A reaches B at once.
+	ws2 := b.dial(bobTok, "mqant", "")
+	ws2.presence(wait)
+	m.presence("Chat/OnJoin", "mqant")
+	m.c.Disconnect(0)
+	expectLeaveFrame(t, ws2, ann)
 }
