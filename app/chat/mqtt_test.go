@@ -215,6 +215,12 @@ func TestMQTTGuests(t *testing.T) {
 	if m := ws.message(wait); m.User != guest || *m.Target != alice {
 		t.Fatalf("the target's socket got %+v", m)
 	}
+	// The bot's /members names the guest among those online.
+	a.say("mqant", "*", "/members")
+	a.chat()
+	if m := a.chat(); m.From != chat.BotName || m.Msg != "1 members: "+alice+" (online); guests online: "+guest {
+		t.Fatalf("/members = %+v", m)
+	}
 	g.refused("Login/HD_Login/6", `{"userName":"other","passWord":"x"}`, "this connection is logged in as another user; reconnect to change user")
 	g.ok("Login/HD_Login/7", `{"userName":"小明","passWord":"x"}`) // the same name again is fine
 }
