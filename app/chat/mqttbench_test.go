@@ -80,10 +80,17 @@ func BenchmarkMQTTFanout(b *testing.B) {
 			side := &sides[(i+k)%2]
 			start := time.Now()
 			side.send()
-			for range side.want {
-				at := <-arrivals
-				side.lat = append(side.lat, at.Sub(start))
+			timeout := time.NewTimer(10 * time.Second)
+			for got := range side.want {
+				select {
+				case at := <-arrivals:
+					side.lat = append(side.lat, at.Sub(start))
+				case <-timeout.C:
+					b.Fatalf("%s: %d of %d deliveries within 10 s (mqtt_connections %v, slow-client drops are disconnects)",
+						side.name, got, side.want, s.metric("mqtt_connections"))
+				}
 			}
+			timeout.Stop()
 		}
 		i++
 	}
