@@ -36,6 +36,14 @@ func GuestName(name string) string { return name + guestSuffix }
 // has no account.
 func IsGuest(name string) bool { return strings.HasSuffix(name, guestSuffix) }
 
+// guestFor returns the guest name of a login as userName, or ErrGuestName.
+func guestFor(userName string) (string, error) {
+	if !guestNames.MatchString(userName) {
+		return "", ErrGuestName
+	}
+	return GuestName(userName), nil
+}
+
 // loginBody is what mqant's clients send to Login/HD_Login.
 type loginBody struct {
 	UserName string `json:"userName"`
@@ -79,10 +87,7 @@ func (s *Service) loginName(ctx context.Context, in loginBody) (string, error) {
 		_, err := s.UserByName(ctx, in.UserName)
 		switch {
 		case errors.Is(err, ErrUserNotFound):
-			if !guestNames.MatchString(in.UserName) {
-				return "", ErrGuestName
-			}
-			return GuestName(in.UserName), nil
+			return guestFor(in.UserName)
 		case err != nil:
 			return "", err
 		}
