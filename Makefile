@@ -44,7 +44,9 @@ bench: ## benchmarks reported against their in-run baselines (see README)
 	$(GO) test -run '^$$' -bench 'AlertHook' -benchmem ./app/wecom/
 	$(GO) test -run '^$$' -bench 'TriggerToCallback' -benchtime 5x ./app/xxljob/
 	$(GO) test -run '^$$' -bench 'Decode$$|Callback' -benchtime 2s ./app/wechat/
-	$(GO) test -run '^$$' -bench 'Fanout|Post|IdleSocketMemory' -benchtime 100x ./app/chat/
+	$(GO) test -run '^$$' -bench '^Benchmark(Fanout|Post|IdleSocketMemory)$$' -benchtime 100x ./app/chat/
+	# Mosquitto on TEST_MOSQUITTO_ADDR (default 127.0.0.1:1883) is the baseline.
+	$(GO) test -run '^$$' -bench 'MQTTFanout' -benchtime 100x ./app/chat/
 	$(GO) test -run '^$$' -bench 'SignInFailure' -benchtime 20x ./app/auth/
 	$(MAKE) bench-workers
 
@@ -80,3 +82,4 @@ fuzz: ## each fuzz target for 20 s
 	$(GO) test -run '^$$' -fuzz FuzzDecodeTask -fuzztime 20s ./app/wechat/
 	$(GO) test -run '^$$' -fuzz FuzzParseClientFrame -fuzztime 20s ./app/chat/
 	$(GO) test -run '^$$' -fuzz FuzzParseAfter -fuzztime 20s ./app/chat/
+	$(GO) test -run '^$$' -fuzz FuzzGuestFor -fuzztime 20s ./app/auth/

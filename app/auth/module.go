@@ -18,12 +18,14 @@ type Deps struct {
 	Redis *redis.Client
 }
 
-// Module returns the accounts module's contributions over svc (from New).
-// The same Service is what other modules authenticate callers with.
+// Module returns the accounts module's contributions over svc (from New):
+// the REST operations and the MQTT gateway's Login/HD_Login. The same
+// Service is what other modules authenticate callers with.
 func Module(svc *Service) module.Spec {
 	return module.Spec{
 		Name:       "auth",
 		Migrations: Migrations(),
+		Gateway:    svc.handlers(),
 		API: func(api huma.API) {
 			NewController(svc).Register(api, svc.Protect(api))
 		},

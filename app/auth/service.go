@@ -55,37 +55,48 @@ func (s *Service) SignUp(ctx context.Context, in NewUser) (User, error) {
 	return User{ID: row.ID, Username: row.Username}, nil
 }
 
-// SignIn checks a username and password and issues a token valid for
-// auth.token_ttl. A wrong password and an unknown user both return
-// ErrBadCredentials after the same work (one argon2id verification); past
-// auth.max_login_failures failures for the name within auth.login_window it
-// returns ErrTooManyFailures without checking anything.
+// SignIn checks a username and password (see CheckPassword) and issues a
+// token valid for auth.token_ttl.
 func (s *Service) SignIn(ctx context.Context, username, password string) (Token, error) {
-	cfg := s.cfg.Current().Auth
-	key := strings.ToLower(username)
-	if s.fails.count(ctx, key) >= cfg.MaxLoginFailures {
-		return Token{}, ErrTooManyFailures
-	}
-	u, err := s.store.userByKey(ctx, key)
-	unknown := errors.Is(err, ErrUserNotFound)
-	if err != nil && !unknown {
+	u, err := s.CheckPassword(ctx, username, password)
+	if err != nil {
 		return Token{}, err
-	}
-	ok, err2 := s.hash.verify(ctx, password, u.PasswordHash) // "" for an unknown user: the dummy
-	if err2 != nil {
-		return Token{}, fmt.Errorf("verify password: %w", err2)
-	}
-	if unknown || !ok {
-		s.fails.fail(ctx, key, cfg.LoginWindow)
-		return Token{}, ErrBadCredentials
 	}
 	clear, hash := newToken()
 	now := s.now().UTC()
-	row := &tokenRow{UserID: u.ID, TokenHash: hash, ExpiresAt: now.Add(cfg.TokenTTL), CreatedAt: now}
+	row := &tokenRow{UserID: u.ID, TokenHash: hash, ExpiresAt: now.Add(s.cfg.Current().Auth.TokenTTL), CreatedAt: now}
 	if err := s.store.createToken(ctx, row); err != nil {
 		return Token{}, err
 	}
 	return Token{Token: clear, ExpiresAt: row.ExpiresAt}, nil
+}
+
+// CheckPassword returns the user called username (in any case) when
+// password is theirs. A wrong password and an unknown user both return
+// ErrBadCredentials after the same work (one argon2id verification); past
+// auth.max_login_failures failures for the name within auth.login_window it
+// returns ErrTooManyFailures without checking anything. Every sign-in path
+// (REST, MQTT) goes through it, so they share one limit.
+func (s *Service) CheckPassword(ctx context.Context, username, password string) (User, error) {
+	cfg := s.cfg.Current().Auth
+	key := strings.ToLower(username)
+	if s.fails.count(ctx, key) >= cfg.MaxLoginFailures {
+		return User{}, ErrTooManyFailures
+	}
+	u, err := s.store.userByKey(ctx, key)
+	unknown := errors.Is(err, ErrUserNotFound)
+	if err != nil && !unknown {
+		return User{}, err
+	}
+	ok, err2 := s.hash.verify(ctx, password, u.PasswordHash) // "" for an unknown user: the dummy
+	if err2 != nil {
+		return User{}, fmt.Errorf("verify password: %w", err2)
+	}
+	if unknown || !ok {
+		s.fails.fail(ctx, key, cfg.LoginWindow)
+		return User{}, ErrBadCredentials
+	}
+	return User{ID: u.ID, Username: u.Username}, nil
 }
 
 // Authenticate returns the caller presenting the Authorization header value

@@ -144,7 +144,7 @@ func (b *Bot) answer(stop context.Context, job botJob) {
 	if max := b.svc.cfg.Current().Chat.MaxMessageChars; utf8.RuneCountInString(text) > max {
 		text = string([]rune(text)[:max-1]) + "…"
 	}
-	if _, _, err := b.svc.post(ctx, job.chat, b.user, text, nil); err != nil {
+	if _, _, err := b.svc.post(ctx, job.chat, b.user, text, nil, nil); err != nil {
 		zerolog.Ctx(ctx).Error().Err(err).Str("command", job.name).Msg("chat bot: answer not posted")
 	}
 }

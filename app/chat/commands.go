@@ -62,8 +62,18 @@ func (s *Service) membersCommand(ctx context.Context, in module.Invocation) (str
 		if online[m] {
 			parts[i] += " (online)"
 		}
+		delete(online, m)
 	}
-	return fmt.Sprintf("%d members: %s", len(parts), strings.Join(parts, ", ")), nil
+	out := fmt.Sprintf("%d members: %s", len(parts), strings.Join(parts, ", "))
+	if len(online) > 0 { // MQTT guests: present, but members of nothing
+		guests := make([]string, 0, len(online))
+		for u := range online {
+			guests = append(guests, u)
+		}
+		sort.Strings(guests)
+		out += "; guests online: " + strings.Join(guests, ", ")
+	}
+	return out, nil
 }
 
 func (s *Service) statsCommand(ctx context.Context, in module.Invocation) (string, error) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -24,6 +25,7 @@ import (
 	"gomicro/app/config"
 	"gomicro/app/config/configtest"
 	"gomicro/app/db"
+	"gomicro/app/gateway"
 	"gomicro/app/module"
 	"gomicro/app/redisclient"
 	"gomicro/app/web"
@@ -37,6 +39,9 @@ type options struct {
 	extra        []module.Spec // more modules (bot commands)
 	readTimeout  time.Duration // http.Server timeouts of the test server
 	writeTimeout time.Duration
+	// mqtt runs the MQTT gateway over the modules' handlers, with these
+	// extra keys of the mqtt section ("guest_login: true"); "" runs none.
+	mqtt string
 }
 
 // server is one instance: the engine the binary builds with the auth and
@@ -46,6 +51,7 @@ type server struct {
 	url      string
 	gdb      *gorm.DB
 	registry *prometheus.Registry
+	gateway  *gateway.Gateway // nil without options.mqtt
 	stop     func(context.Context) error
 	stopped  atomic.Bool
 	srv      *httptest.Server
@@ -84,6 +90,9 @@ func startServer(t testing.TB, dbcfg config.Database, o options) *server {
 		rc = redisclient.Open(ctx, *o.redis)
 		t.Cleanup(func() { _ = rc.Close() })
 	}
+	if o.mqtt != "" {
+		yaml += "mqtt: {enabled: true, host: 127.0.0.1, port: 0, ws_port: 0, " + o.mqtt + "}\n"
+	}
 	_, cfg := configtest.Load(t, yaml)
 	store := config.NewStore(cfg, config.Meta{Source: config.SourceLocal})
 	users := auth.New(auth.Deps{Store: store, DB: gdb, Redis: rc})
@@ -92,6 +101,11 @@ func startServer(t testing.TB, dbcfg config.Database, o options) *server {
 	specs = append(specs, auth.Module(users),
 		chat.Module(chat.Deps{Store: store, DB: gdb, Users: users, Redis: rc, Metrics: reg, Commands: func() []module.Command { return module.Commands(specs) }}))
 	specs = append(specs, o.extra...)
+	var gw *gateway.Gateway
+	if o.mqtt != "" {
+		gw = gateway.New(gateway.Deps{Store: store, Metrics: reg, Handlers: module.Handlers(specs)})
+		specs = append(specs, gateway.Module(gw))
+	}
 	engine, err := web.NewEngine(web.Deps{Store: store, Logger: zerolog.Nop(), Registry: reg, Version: "test", Modules: specs})
 	if err != nil {
 		t.Fatal(err)
@@ -103,10 +117,10 @@ func startServer(t testing.TB, dbcfg config.Database, o options) *server {
 			}
 		}
 	}
-	s := &server{t: t, gdb: gdb, registry: reg}
+	s := &server{t: t, gdb: gdb, registry: reg, gateway: gw}
 	s.stop = func(ctx context.Context) error {
 		var errs []error
-		for _, sp := range specs {
+		for _, sp := range slices.Backward(specs) { // as the server does: last first
 			if sp.Stop != nil {
 				errs = append(errs, sp.Stop(ctx))
 			}

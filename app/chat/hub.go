@@ -3,49 +3,36 @@ package chat
 import (
 	"context"
 	"sync"
-
-	"github.com/coder/websocket"
 )
 
-// client is one socket's place in the hub: a bounded queue of events for
-// its writer and a signal to catch up from the database.
-type client struct {
-	uri    string
-	user   string
-	events chan *Event
-	resync chan struct{}
-
-	dropOnce sync.Once
-	dropped  chan struct{}
-	code     websocket.StatusCode // set before dropped closes
-	reason   string
+// subscriber is one connection's place in a chat on this instance: a
+// WebSocket, or an MQTT session that joined the chat. The hub hands it
+// events from whatever goroutine publishes them, so deliver must never
+// block: a subscriber that cannot keep up drops itself.
+type subscriber interface {
+	// deliver takes one event of the subscriber's chat (kicks included);
+	// ev is shared by every subscriber and must not be changed.
+	deliver(ev *Event)
+	// resync follows a possible loss of events (the Redis subscription
+	// came back): catch up from the database.
+	resync()
+	// shutdown ends the subscriber because the server stops.
+	shutdown()
 }
 
-func newClient(uri, user string, buffer int) *client {
-	return &client{uri: uri, user: user, events: make(chan *Event, buffer), resync: make(chan struct{}, 1), dropped: make(chan struct{})}
-}
-
-// drop asks the socket to close with code; the first reason wins.
-func (c *client) drop(code websocket.StatusCode, reason string) {
-	c.dropOnce.Do(func() {
-		c.code, c.reason = code, reason
-		close(c.dropped)
-	})
-}
-
-// Hub fans events out to this instance's sockets. Delivery never blocks:
-// a socket whose queue is full is dropped with 1013 and catches up on
-// reconnect, so one slow client never slows the others.
+// Hub fans events out to this instance's subscribers. Delivery never
+// blocks: a socket whose queue is full is dropped with 1013 and catches up
+// on reconnect, so one slow client never slows the others.
 type Hub struct {
 	mu       sync.RWMutex
-	chats    map[string]map[*client]struct{}
+	chats    map[string]map[subscriber]struct{}
 	closing  bool
-	sockets  sync.WaitGroup
-	sessions sync.WaitGroup // session goroutines, begin to end
+	sockets  sync.WaitGroup // WebSockets from add to remove
+	sessions sync.WaitGroup // WebSocket goroutines, begin to end
 	metrics  *metrics
 }
 
-func newHub(m *metrics) *Hub { return &Hub{chats: map[string]map[*client]struct{}{}, metrics: m} }
+func newHub(m *metrics) *Hub { return &Hub{chats: map[string]map[subscriber]struct{}{}, metrics: m} }
 
 // begin counts a session about to start; false once shutdown began.
 // shutdown waits for every counted session to end.
@@ -61,21 +48,26 @@ func (h *Hub) begin() bool {
 
 func (h *Hub) end() { h.sessions.Done() }
 
-// add registers c; it fails with ErrClosing once shutdown began.
-func (h *Hub) add(c *client) error {
+// add registers s on chat; it fails with ErrClosing once shutdown began.
+// WebSockets are counted, and shutdown waits for them to be removed.
+func (h *Hub) add(chat string, s subscriber) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closing {
 		return ErrClosing
 	}
-	set := h.chats[c.uri]
+	set := h.chats[chat]
 	if set == nil {
-		set = map[*client]struct{}{}
-		h.chats[c.uri] = set
+		set = map[subscriber]struct{}{}
+		h.chats[chat] = set
 	}
-	set[c] = struct{}{}
-	h.sockets.Add(1)
-	h.metrics.sockets.Inc()
+	set[s] = struct{}{}
+	if _, ok := s.(*socket); ok {
+		h.sockets.Add(1)
+		h.metrics.sockets.Inc()
+	} else {
+		h.metrics.mqttMembers.Inc()
+	}
 	return nil
 }
 
@@ -85,56 +77,48 @@ func (h *Hub) isClosing() bool {
 	return h.closing
 }
 
-func (h *Hub) remove(c *client) {
+// remove unregisters s from chat; removing it twice is no error.
+func (h *Hub) remove(chat string, s subscriber) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	set := h.chats[c.uri]
-	if _, ok := set[c]; !ok {
+	set := h.chats[chat]
+	if _, ok := set[s]; !ok {
 		return
 	}
-	delete(set, c)
+	delete(set, s)
 	if len(set) == 0 {
-		delete(h.chats, c.uri)
+		delete(h.chats, chat)
 	}
-	h.sockets.Done()
-	h.metrics.sockets.Dec()
+	if _, ok := s.(*socket); ok {
+		h.sockets.Done()
+		h.metrics.sockets.Dec()
+	} else {
+		h.metrics.mqttMembers.Dec()
+	}
 }
 
-// deliver hands ev to every local socket of its chat.
+// deliver hands ev to every local subscriber of its chat, encoded once
+// for all of them.
 func (h *Hub) deliver(ev Event) {
 	if ev.frame == nil {
 		ev = ev.withFrame()
 	}
-	shared := &ev // one immutable event for every socket
+	shared := &ev // one immutable event for every subscriber
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	for c := range h.chats[ev.Chat] {
-		if ev.Type == EventKick {
-			if c.user == ev.User {
-				c.drop(websocket.StatusPolicyViolation, "you left this chat")
-			}
-			continue
-		}
-		select {
-		case c.events <- shared:
-		default:
-			h.metrics.slowDrops.Inc()
-			c.drop(websocket.StatusTryAgainLater, "too slow: reconnect with after=<last id>")
-		}
+	for s := range h.chats[ev.Chat] {
+		s.deliver(shared)
 	}
 }
 
-// resyncAll asks every socket to catch up from the database, after frames
-// may have been missed (the Redis subscription was re-established).
+// resyncAll asks every subscriber to catch up from the database, after
+// frames may have been missed (the Redis subscription was re-established).
 func (h *Hub) resyncAll() {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for _, set := range h.chats {
-		for c := range set {
-			select {
-			case c.resync <- struct{}{}:
-			default: // one pending catch-up covers this one too
-			}
+		for s := range set {
+			s.resync()
 		}
 	}
 }
@@ -145,8 +129,8 @@ func (h *Hub) shutdown(ctx context.Context) error {
 	h.mu.Lock()
 	h.closing = true
 	for _, set := range h.chats {
-		for c := range set {
-			c.drop(websocket.StatusGoingAway, "server shutting down")
+		for s := range set {
+			s.shutdown()
 		}
 	}
 	h.mu.Unlock()

@@ -14,6 +14,7 @@ func Migrations() []db.Migration {
 	return []db.Migration{
 		{ID: "202612010101_chat_tables", Up: createTables},
 		{ID: "202612010102_chat_bot_user", Up: createBotUser},
+		{ID: "202612020101_chat_public_and_private", Up: addPublicAndPrivate},
 	}
 }
 
@@ -66,4 +67,23 @@ func createTables(tx *gorm.DB) error {
 func createBotUser(tx *gorm.DB) error {
 	return tx.Exec("INSERT INTO auth_users (username, username_key, email, password_hash, created_at) VALUES (?, ?, '', '!', ?)",
 		BotName, BotName, time.Now().UTC()).Error
+}
+
+// addPublicAndPrivate is frozen at its version. Chats created by name over
+// MQTT are public (open to guests) and their uri is the name, up to 64
+// characters; a message may be private to one target, by username (guests
+// have no account id).
+func addPublicAndPrivate(tx *gorm.DB) error {
+	for _, q := range []string{
+		"ALTER TABLE chat_chats ADD COLUMN public BOOLEAN NOT NULL DEFAULT 0",
+		"ALTER TABLE chat_messages ADD COLUMN target VARCHAR(32) NULL",
+	} {
+		if err := tx.Exec(q).Error; err != nil {
+			return err
+		}
+	}
+	if tx.Dialector.Name() == "mysql" { // SQLite does not enforce a varchar's length
+		return tx.Exec("ALTER TABLE chat_chats MODIFY uri VARCHAR(64) NOT NULL").Error
+	}
+	return nil
 }

@@ -23,6 +23,15 @@ var (
 	ErrBadRange     = errs.E(errs.Invalid, "after and before must be at least 0, and limit 1-100")
 	ErrBadTicket    = errs.E(errs.Unauthorized, "unknown, used or expired ticket")
 	ErrClosing      = errs.E(errs.Unavailable, "the server is shutting down")
+
+	// The MQTT handlers' errors, in mqant's words where mqant has them.
+	ErrNoRoom       = errs.E(errs.NotFound, "No room")
+	ErrNotInRoom    = errs.E(errs.Forbidden, "You haven't been in the room yet")
+	ErrTargetAbsent = errs.E(errs.NotFound, "This user haven't been in the room yet")
+	ErrRoomName     = errs.E(errs.Invalid, "roomName must be 3-64 of A-Z a-z 0-9 _ -")
+	ErrGuestRoom    = errs.E(errs.Forbidden, "guests may join public chats only")
+	ErrSayBody      = errs.E(errs.Invalid, `Say takes {"roomName","content","target"}`)
+	ErrRoomBody     = errs.E(errs.Invalid, `this handler takes {"roomName"}`)
 )
 
 // BotName is the user the bot posts as; the account exists from the
@@ -37,20 +46,30 @@ type Chat struct {
 	Owner         string
 	Members       []string
 	LastMessageID int64
+	Public        bool // created by name (MQTT's HD_JoinChat), open to guests
 	CreatedAt     time.Time
 }
 
 // Message is one stored message. ID counts up by one per chat from 1, in
 // commit order, so a client knows from ids alone whether it missed one.
 type Message struct {
-	ChatID    int64     `json:"-"`
-	ID        int64     `json:"id" example:"1" doc:"1, 2, 3… within the chat"`
-	URI       string    `json:"uri" doc:"The chat's uri"`
-	UserID    int64     `json:"-"`
-	User      string    `json:"user" example:"alice" doc:"Username of the author; bot for the bot's answers"`
-	Message   string    `json:"message"`
-	ClientID  *string   `json:"client_id" required:"true" nullable:"true" doc:"The author's client_id, null when none was given"`
+	ChatID   int64   `json:"-"`
+	ID       int64   `json:"id" example:"1" doc:"1, 2, 3… within the chat"`
+	URI      string  `json:"uri" doc:"The chat's uri"`
+	UserID   int64   `json:"-"`
+	User     string  `json:"user" example:"alice" doc:"Username of the author; bot for the bot's answers"`
+	Message  string  `json:"message"`
+	ClientID *string `json:"client_id" required:"true" nullable:"true" doc:"The author's client_id, null when none was given"`
+	// Target is set on a private message: only the author and the target
+	// see it, in history and live.
+	Target    *string   `json:"target,omitempty" doc:"Present on a private message: the one member it is for (only they and the author see it)"`
 	CreatedAt time.Time `json:"created_at" doc:"When it was stored (UTC)"`
+}
+
+// visibleTo reports whether user may see m: everyone sees a chat message,
+// only its two parties a private one.
+func (m *Message) visibleTo(user string) bool {
+	return m.Target == nil || m.User == user || *m.Target == user
 }
 
 // Event is what the hub fans out to the sockets of a chat: a new message,
@@ -62,24 +81,47 @@ type Event struct {
 	Message *Message `json:"message,omitempty"`
 	User    string   `json:"user,omitempty"`
 
-	// frame is the event as sockets receive it, encoded once per event
-	// rather than once per socket.
+	// frame is the event as sockets receive it and mqtt as MQTT sessions
+	// do (its payload), each encoded once per event rather than once per
+	// subscriber.
 	frame []byte
+	mqtt  json.RawMessage
 }
 
 // withFrame returns ev with its client frame encoded.
 func (ev Event) withFrame() Event {
-	var data any
+	var data, push any
 	switch ev.Type {
 	case EventMessage:
 		data = ev.Message
+		target := "*"
+		if ev.Message.Target != nil {
+			target = *ev.Message.Target
+		}
+		push = onChat{RoomName: ev.Chat, From: ev.Message.User, Target: target, Msg: ev.Message.Message}
 	case EventJoin, EventLeave:
 		data = map[string]string{"user": ev.User}
+		push = onPresence{RoomName: ev.Chat, User: ev.User}
 	default:
 		return ev
 	}
 	ev.frame, _ = json.Marshal(frame{Type: ev.Type, Data: data})
+	ev.mqtt, _ = json.Marshal(push)
 	return ev
+}
+
+// onChat is the payload of Chat/OnChat, as mqant's chat sends it.
+type onChat struct {
+	RoomName string `json:"roomName"`
+	From     string `json:"from"`
+	Target   string `json:"target"`
+	Msg      string `json:"msg"`
+}
+
+// onPresence is the payload of Chat/OnJoin and Chat/OnLeave.
+type onPresence struct {
+	RoomName string `json:"roomName"`
+	User     string `json:"user"`
 }
 
 func (ev Event) encoded() []byte { return ev.frame }
@@ -97,6 +139,7 @@ type chatRow struct {
 	URI           string
 	OwnerID       int64
 	LastMessageID int64
+	Public        bool
 	CreatedAt     time.Time
 }
 
@@ -117,6 +160,7 @@ type messageRow struct {
 	Username  string
 	Body      string
 	ClientID  *string
+	Target    *string // username of a private message's one reader
 	CreatedAt time.Time
 }
 

@@ -33,8 +33,9 @@ type Deps struct {
 }
 
 // Module returns the chat module's contributions: REST operations, the
-// socket and page routes, the built-in bot commands, and the hub, Redis
-// subscription and bot as background work.
+// socket and page routes, the MQTT gateway's Chat handlers, the built-in
+// bot commands, and the hub, Redis subscription and bot as background
+// work.
 func Module(d Deps) module.Spec {
 	m := newModule(d)
 	return module.Spec{
@@ -47,6 +48,7 @@ func Module(d Deps) module.Spec {
 			r.GET("/api/v1/chats/:uri/ws", m.sockets.serve)
 			registerPage(r)
 		},
+		Gateway:  m.rooms.handlers(),
 		Commands: builtinCommands(m.svc),
 		Start:    m.start,
 		Stop:     m.stop,
@@ -58,6 +60,7 @@ type chatModule struct {
 	deps     Deps
 	svc      *Service
 	sockets  *sockets
+	rooms    *rooms
 	cancel   context.CancelFunc
 	routines sync.WaitGroup
 }
@@ -75,13 +78,14 @@ func newModule(d Deps) *chatModule {
 		presence: newPresence(d.Redis, prefix, instance),
 	}
 	svc.bot = &Bot{svc: svc}
-	return &chatModule{deps: d, svc: svc, sockets: &sockets{svc: svc, users: d.Users, hub: hub, cfg: d.Store}}
+	return &chatModule{deps: d, svc: svc, sockets: &sockets{svc: svc, users: d.Users, hub: hub, cfg: d.Store}, rooms: newRooms(svc, hub, d.Users)}
 }
 
 // start indexes the bot's commands, starts the bot and, with Redis, the
 // subscription (waiting a moment for it, so a fresh instance does not miss
 // the first events) and the presence refresh.
 func (m *chatModule) start(ctx context.Context) error {
+	m.rooms.setBase(ctx)
 	cmds := builtinCommands(m.svc)
 	if m.deps.Commands != nil {
 		cmds = m.deps.Commands()

@@ -135,20 +135,29 @@ func (s *Service) Post(ctx context.Context, user auth.User, uri, text string, cl
 	if err != nil {
 		return Message{}, false, err
 	}
-	m, created, err := s.post(ctx, row, user, text, clientID)
-	if err == nil && created && user.Username != BotName && strings.HasPrefix(text, "/") {
-		s.bot.enqueue(ctx, row, user.Username, text)
+	m, created, err := s.post(ctx, row, user, text, clientID, nil)
+	if err == nil && created {
+		s.command(ctx, row, user, text)
 	}
 	return m, created, err
 }
 
-// post is the one path every message takes, the bot's included.
-func (s *Service) post(ctx context.Context, row chatRow, user auth.User, text string, clientID *string) (Message, bool, error) {
+// command hands a chat message starting with "/" to the bot, which
+// answers asynchronously; the bot's own messages are never commands.
+func (s *Service) command(ctx context.Context, row chatRow, user auth.User, text string) {
+	if user.Username != BotName && strings.HasPrefix(text, "/") {
+		s.bot.enqueue(ctx, row, user.Username, text)
+	}
+}
+
+// post is the one path every message takes, the bot's included. target
+// (a username) makes the message private to its author and target.
+func (s *Service) post(ctx context.Context, row chatRow, user auth.User, text string, clientID, target *string) (Message, bool, error) {
 	if n := utf8.RuneCountInString(text); n < 1 || n > s.cfg.Current().Chat.MaxMessageChars || !utf8.ValidString(text) {
 		return Message{}, false, ErrMessageSize
 	}
 	stored, created, err := s.store.post(ctx, messageRow{
-		ChatID: row.ID, UserID: user.ID, Username: user.Username, Body: text, ClientID: clientID, CreatedAt: s.now().UTC(),
+		ChatID: row.ID, UserID: user.ID, Username: user.Username, Body: text, ClientID: clientID, Target: target, CreatedAt: s.now().UTC(),
 	})
 	if err != nil {
 		return Message{}, false, err
@@ -171,6 +180,7 @@ func (s *Service) History(ctx context.Context, user auth.User, uri string, p pag
 	if err != nil {
 		return nil, false, err
 	}
+	p.Viewer = user.Username
 	rows, more, err := s.store.messages(ctx, row.ID, p)
 	if err != nil {
 		return nil, false, err
@@ -222,9 +232,9 @@ func hashTicket(t string) string {
 }
 
 func toChat(r chatRow, ro roster) Chat {
-	return Chat{ID: r.ID, URI: r.URI, OwnerID: r.OwnerID, Owner: ro.Owner, Members: ro.Members, LastMessageID: r.LastMessageID, CreatedAt: r.CreatedAt.UTC()}
+	return Chat{ID: r.ID, URI: r.URI, OwnerID: r.OwnerID, Owner: ro.Owner, Members: ro.Members, LastMessageID: r.LastMessageID, Public: r.Public, CreatedAt: r.CreatedAt.UTC()}
 }
 
 func toMessage(r messageRow, uri string) Message {
-	return Message{ChatID: r.ChatID, ID: r.ID, URI: uri, UserID: r.UserID, User: r.Username, Message: r.Body, ClientID: r.ClientID, CreatedAt: r.CreatedAt.UTC()}
+	return Message{ChatID: r.ChatID, ID: r.ID, URI: uri, UserID: r.UserID, User: r.Username, Message: r.Body, ClientID: r.ClientID, Target: r.Target, CreatedAt: r.CreatedAt.UTC()}
 }

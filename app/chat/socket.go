@@ -1,10 +1,9 @@
 package chat
 
 import (
+	"bufio"
 	"context"
-	"encoding/json"
-	"errors"
-	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -77,7 +76,7 @@ func (s *sockets) serve(c *gin.Context) {
 	rc := http.NewResponseController(c.Writer)
 	_ = rc.SetReadDeadline(time.Time{}) // ErrNotSupported off a real server: nothing to clear
 	_ = rc.SetWriteDeadline(time.Time{})
-	conn, err := websocket.Accept(c.Writer, c.Request, &websocket.AcceptOptions{
+	conn, err := websocket.Accept(smallBuffers{c.Writer}, c.Request, &websocket.AcceptOptions{
 		InsecureSkipVerify: true, // the origin was checked above, against full origins
 		CompressionMode:    websocket.CompressionDisabled,
 	})
@@ -86,20 +85,39 @@ func (s *sockets) serve(c *gin.Context) {
 		return
 	}
 	conn.SetReadLimit(hardReadLimit)
-	// The socket lives on in a goroutine of its own and the handler
+	// The socket lives on in goroutines of its own and the handler
 	// returns: the request's deep stack, gin context and buffers are not
-	// held for the socket's lifetime (about half of an idle socket's
-	// memory), and the access log line tells when the upgrade happened.
-	// The session keeps the request's logger and trace id, not its end.
-	sctx := context.WithoutCancel(ctx)
+	// held for the socket's lifetime, and the access log line tells when
+	// the upgrade happened. The socket keeps the request's logger and
+	// trace id, not its end.
 	if !s.hub.begin() {
 		_ = conn.Close(websocket.StatusGoingAway, "server shutting down")
 		return
 	}
-	go func() {
-		defer s.hub.end()
-		s.session(sctx, conn, row, user, after)
-	}()
+	sock := newSocket(context.WithoutCancel(ctx), conn, s.svc, s.hub, row, user, cfg)
+	go sock.run(after)
+}
+
+// smallBuffers hands the WebSocket smaller buffers than net/http's 4 KiB
+// reader and writer: an idle socket holds its buffers for its whole life,
+// and chat frames are a few hundred bytes (a larger one is read or written
+// straight through). Bytes the client sent before the upgrade was answered
+// stay with the original reader.
+type smallBuffers struct{ gin.ResponseWriter }
+
+const socketBufferSize = 1024
+
+// Hijack implements http.Hijacker.
+func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := w.ResponseWriter.Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	r := brw.Reader
+	if r.Buffered() == 0 {
+		r = bufio.NewReaderSize(conn, socketBufferSize)
+	}
+	return conn, bufio.NewReadWriter(r, bufio.NewWriterSize(conn, socketBufferSize)), nil
 }
 
 var errBadAfter = errs.E(errs.Invalid, "after must be a message id (an integer >= 0)")
@@ -157,253 +175,4 @@ func originAllowed(r *http.Request, allowed []string) bool {
 		}
 	}
 	return false
-}
-
-// session is one socket's life: presence and replay, then live events,
-// with a reader for the client's frames and a pinger beside it. Only this
-// goroutine writes data frames, so each socket sees messages in id order.
-func (s *sockets) session(reqCtx context.Context, conn *websocket.Conn, row chatRow, user auth.User, after *int64) {
-	defer conn.CloseNow()
-	cfg := s.cfg.Current().Chat
-	cl := newClient(row.URI, user.Username, cfg.SendBuffer)
-	if err := s.hub.add(cl); err != nil {
-		_ = conn.Close(websocket.StatusGoingAway, "server shutting down")
-		return
-	}
-	defer s.hub.remove(cl)
-	// Presence outlives the request's cancellation, so a leave is always
-	// published.
-	pctx := context.WithoutCancel(reqCtx)
-	if s.svc.presence.add(pctx, row.URI, user.Username) {
-		s.svc.relay.publish(pctx, Event{Type: EventJoin, Chat: row.URI, User: user.Username})
-	}
-	defer func() {
-		if s.svc.presence.remove(pctx, row.URI, user.Username) {
-			s.svc.relay.publish(pctx, Event{Type: EventLeave, Chat: row.URI, User: user.Username})
-		}
-	}()
-
-	ctx, cancel := context.WithCancel(reqCtx)
-	defer cancel()
-	w := &socketWriter{conn: conn, svc: s.svc, chat: row, user: user, timeout: max(cfg.PingInterval, 5*time.Second)}
-	go func() { defer cancel(); s.read(ctx, conn, w, row, user) }()
-	pinger := time.NewTicker(cfg.PingInterval)
-	defer pinger.Stop()
-
-	if err := w.start(ctx, after); err != nil {
-		w.fail(ctx, err)
-		return
-	}
-	for {
-		// A drop wins over queued events: a slow socket is closed, not fed.
-		select {
-		case <-cl.dropped:
-			_ = conn.Close(cl.code, cl.reason)
-			return
-		default:
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-cl.dropped:
-			_ = conn.Close(cl.code, cl.reason)
-			return
-		case <-pinger.C:
-			go ping(ctx, cancel, conn, cfg.PingInterval)
-		case <-cl.resync:
-			if err := w.resync(ctx); err != nil {
-				w.fail(ctx, err)
-				return
-			}
-		case ev := <-cl.events:
-			if err := w.event(ctx, *ev); err != nil {
-				w.fail(ctx, err)
-				return
-			}
-		}
-	}
-}
-
-// read handles the client's frames until the socket ends. A bad frame gets
-// an error frame; the socket stays open.
-func (s *sockets) read(ctx context.Context, conn *websocket.Conn, w *socketWriter, row chatRow, user auth.User) {
-	limit := int64(s.cfg.Current().Chat.MaxMessageChars)*6 + 1024 // JSON may escape a character to 6 bytes
-	for {
-		typ, r, err := conn.Reader(ctx)
-		if err != nil {
-			return
-		}
-		b, err := io.ReadAll(io.LimitReader(r, limit+1))
-		if err != nil {
-			return
-		}
-		switch {
-		case int64(len(b)) > limit:
-			if _, err := io.Copy(io.Discard, r); err != nil {
-				return
-			}
-			err = errFrameTooBig
-		case typ != websocket.MessageText:
-			err = errFrameBinary
-		default:
-			var p clientPost
-			if p, err = parseClientFrame(b); err == nil {
-				_, _, err = s.svc.Post(ctx, user, row.URI, p.Message, p.ClientID)
-			}
-		}
-		if err != nil && w.errorFrame(ctx, err) != nil {
-			return
-		}
-	}
-}
-
-// ping keeps the connection alive through proxies and drops a peer that
-// does not answer within the interval. It runs in a goroutine of its own
-// only while a ping is out, so an idle socket holds no pinger goroutine.
-func ping(ctx context.Context, drop context.CancelFunc, conn *websocket.Conn, within time.Duration) {
-	pctx, cancel := context.WithTimeout(ctx, within)
-	defer cancel()
-	if err := conn.Ping(pctx); err != nil {
-		drop()
-	}
-}
-
-// socketWriter writes frames to one socket and remembers the last message
-// id it sent, so live events, replay and catch-up never repeat or skip one.
-type socketWriter struct {
-	conn    *websocket.Conn
-	svc     *Service
-	chat    chatRow
-	user    auth.User
-	timeout time.Duration
-	last    int64
-}
-
-func (w *socketWriter) write(ctx context.Context, b []byte) error {
-	wctx, cancel := context.WithTimeout(ctx, w.timeout)
-	defer cancel()
-	return w.conn.Write(wctx, websocket.MessageText, b)
-}
-
-func (w *socketWriter) frame(ctx context.Context, typ string, data any) error {
-	b, err := json.Marshal(frame{Type: typ, Data: data})
-	if err != nil {
-		return err
-	}
-	return w.write(ctx, b)
-}
-
-// start sends the presence, then every message after after (when given),
-// and sets the point from which live messages follow.
-//
-// Live messages follow from the newest id stored before the presence frame
-// is sent: a client that posts once it has the presence frame gets that
-// message, whichever instance stores it.
-func (w *socketWriter) start(ctx context.Context, after *int64) error {
-	if after != nil {
-		w.last = *after
-	} else {
-		last, err := w.svc.store.lastMessageID(ctx, w.chat.ID)
-		if err != nil {
-			return err
-		}
-		w.last = last
-	}
-	if err := w.presence(ctx); err != nil {
-		return err
-	}
-	if after != nil {
-		return w.catchUp(ctx)
-	}
-	return nil
-}
-
-func (w *socketWriter) presence(ctx context.Context) error {
-	return w.frame(ctx, "presence", map[string][]string{"users": w.svc.presence.users(ctx, w.chat.URI)})
-}
-
-// catchUp sends what the database holds after the last id sent.
-func (w *socketWriter) catchUp(ctx context.Context) error {
-	for {
-		rows, more, err := w.svc.store.messages(ctx, w.chat.ID, page{After: w.last, Limit: 100})
-		if err != nil {
-			return err
-		}
-		for _, r := range rows {
-			m := toMessage(r, w.chat.URI)
-			if err := w.frame(ctx, EventMessage, &m); err != nil {
-				return err
-			}
-			w.last = r.ID
-		}
-		if !more {
-			return nil
-		}
-	}
-}
-
-// event writes one live event. A message already sent is skipped; one that
-// skips ids (published out of order, or after lost notifications) is
-// preceded by the missing ones from the database.
-func (w *socketWriter) event(ctx context.Context, ev Event) error {
-	switch ev.Type {
-	case EventMessage:
-		switch id := ev.Message.ID; {
-		case id <= w.last:
-			return nil
-		case id > w.last+1:
-			return w.catchUp(ctx)
-		}
-		w.last = ev.Message.ID
-		return w.write(ctx, ev.encoded())
-	case EventJoin, EventLeave:
-		if ev.Type == EventJoin && ev.User == w.user.Username {
-			return nil // the presence frame already listed this socket's user
-		}
-		return w.write(ctx, ev.encoded())
-	}
-	return nil
-}
-
-// resync follows a possible loss of events: the user may have left the
-// chat meanwhile; otherwise fresh presence and the messages missed.
-func (w *socketWriter) resync(ctx context.Context) error {
-	ok, err := w.svc.store.isMember(ctx, w.chat.ID, w.user.ID)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return ErrNotMember
-	}
-	if err := w.presence(ctx); err != nil {
-		return err
-	}
-	return w.catchUp(ctx)
-}
-
-// errorFrame tells the client what was wrong with its frame; an internal
-// error is logged and shown only as "internal".
-func (w *socketWriter) errorFrame(ctx context.Context, err error) error {
-	code, msg := errs.CodeOf(err)
-	if code == errs.Internal {
-		zerolog.Ctx(ctx).Error().Err(err).Msg("chat: socket post failed")
-		msg = "internal error"
-	}
-	return w.frame(ctx, "error", errorData{Code: code, Message: msg})
-}
-
-// fail ends the socket after an error of the server's side or a refusal.
-func (w *socketWriter) fail(ctx context.Context, err error) {
-	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
-		return
-	}
-	if errors.Is(err, ErrNotMember) {
-		_ = w.conn.Close(websocket.StatusPolicyViolation, "you left this chat")
-		return
-	}
-	var ce websocket.CloseError
-	if !errors.As(err, &ce) {
-		zerolog.Ctx(ctx).Warn().Err(err).Msg("chat: socket ended by an error")
-		_ = w.conn.Close(websocket.StatusInternalError, "internal error")
-	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -23,11 +24,12 @@ func NewStore(gdb *gorm.DB) *Store { return &Store{db: gdb} }
 // errDuplicate rolls back a post whose client_id was seen before.
 var errDuplicate = errors.New("duplicate client_id")
 
-// createChat inserts c with its owner as the first member. A clash of the
-// random uri is reported as a unique violation for the caller to retry.
+// createChat inserts c with its owner as the first member (a public chat
+// a guest created has no owner: OwnerID 0). A clash of the uri is
+// reported as a unique violation for the caller to retry or re-read.
 func (s *Store) createChat(ctx context.Context, c *chatRow) error {
 	return db.WithTx(ctx, s.db, func(tx *gorm.DB) error {
-		if err := tx.Create(c).Error; err != nil {
+		if err := tx.Create(c).Error; err != nil || c.OwnerID == 0 {
 			return err
 		}
 		return tx.Create(&memberRow{ChatID: c.ID, UserID: c.OwnerID, JoinedAt: c.CreatedAt}).Error
@@ -222,13 +224,15 @@ func (s *Store) post(ctx context.Context, m messageRow) (messageRow, bool, error
 	return out, true, nil
 }
 
-// page selects messages of a chat: ids in (After, Before) (Before 0: no
-// upper bound), the oldest of them first, or with FromEnd the newest ones
-// (still returned in ascending order), at most Limit.
+// page selects messages of a chat that Viewer may see (chat messages, and
+// private ones Viewer wrote or is the target of): ids in (After, Before)
+// (Before 0: no upper bound), the oldest of them first, or with FromEnd the
+// newest ones (still returned in ascending order), at most Limit.
 type page struct {
 	After, Before int64
 	Limit         int
 	FromEnd       bool
+	Viewer        string
 }
 
 // messages returns the page p of the chat and whether more messages lie
@@ -237,7 +241,8 @@ func (s *Store) messages(ctx context.Context, chatID int64, p page) ([]messageRo
 	var rows []messageRow
 	err := db.Retry(ctx, func(ctx context.Context) error {
 		rows = rows[:0]
-		q := s.db.WithContext(ctx).Where("chat_id = ? AND id > ?", chatID, p.After)
+		q := s.db.WithContext(ctx).Where("chat_id = ? AND id > ?", chatID, p.After).
+			Where("target IS NULL OR username = ? OR target = ?", p.Viewer, p.Viewer)
 		if p.Before > 0 {
 			q = q.Where("id < ?", p.Before)
 		}
@@ -313,4 +318,23 @@ func (s *Store) consumeTicket(ctx context.Context, hash string, now time.Time) (
 		return ticketRow{}, fmt.Errorf("use ticket: %w", err)
 	}
 	return t, nil
+}
+
+// memberByName returns the username of the chat's member called name (in
+// any case), or false when no member is.
+func (s *Store) memberByName(ctx context.Context, chatID int64, name string) (string, bool, error) {
+	var names []string
+	err := db.Retry(ctx, func(ctx context.Context) error {
+		names = names[:0]
+		return s.db.WithContext(ctx).Table("chat_members m").Select("u.username").
+			Joins("JOIN auth_users u ON u.id = m.user_id").
+			Where("m.chat_id = ? AND u.username_key = ?", chatID, strings.ToLower(name)).Limit(1).Pluck("u.username", &names).Error
+	})
+	if err != nil {
+		return "", false, fmt.Errorf("find member: %w", err)
+	}
+	if len(names) == 0 {
+		return "", false, nil
+	}
+	return names[0], true, nil
 }

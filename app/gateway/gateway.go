@@ -17,6 +17,7 @@ import (
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
+	"github.com/mochi-mqtt/server/v2/packets"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
@@ -107,7 +108,7 @@ func (g *Gateway) Start(ctx context.Context) error {
 		return errors.Join(fmt.Errorf("listen on mqtt.ws_port %d: %w", cfg.WSPort, err), tcp.Close())
 	}
 	g.tcp, g.ws = tcp.Addr(), ws.Addr()
-	for _, l := range []listeners.Listener{newTCPListener(tcp), newWSListener(ws)} {
+	for _, l := range []listeners.Listener{newTCPListener(tcp, g.closeClients), newWSListener(ws, g.closeClients)} {
 		if err := g.srv.AddListener(l); err != nil {
 			return errors.Join(fmt.Errorf("mqtt listener %s: %w", l.ID(), err), tcp.Close(), ws.Close())
 		}
@@ -117,6 +118,19 @@ func (g *Gateway) Start(ctx context.Context) error {
 	}
 	g.log.Info().Str("addr", g.tcp.String()).Str("ws_addr", g.ws.String()).Msg("mqtt listening")
 	return nil
+}
+
+// closeClients disconnects the clients of one listener, each on a goroutine
+// of its own: the DISCONNECT written first may wait on a peer that stopped
+// reading, and shutdown must not.
+func (g *Gateway) closeClients(listener string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, s := range g.sessions {
+		if s.cl.Net.Listener == listener {
+			go func() { _ = g.srv.DisconnectClient(s.cl, packets.ErrServerShuttingDown) }()
+		}
+	}
 }
 
 // Addr returns the TCP listening address, nil before Start.

@@ -16,11 +16,14 @@ import (
 // tcpListener serves MQTT over a TCP listener opened by Start, so a bad
 // port fails the start and port 0 reports the port it got.
 type tcpListener struct {
-	ln   net.Listener
-	once sync.Once
+	ln           net.Listener
+	closeClients func(listener string)
+	once         sync.Once
 }
 
-func newTCPListener(ln net.Listener) *tcpListener { return &tcpListener{ln: ln} }
+func newTCPListener(ln net.Listener, closeClients func(listener string)) *tcpListener {
+	return &tcpListener{ln: ln, closeClients: closeClients}
+}
 
 func (l *tcpListener) ID() string              { return "tcp" }
 func (l *tcpListener) Address() string         { return l.ln.Addr().String() }
@@ -38,10 +41,14 @@ func (l *tcpListener) Serve(establish listeners.EstablishFn) {
 	}
 }
 
-// Close stops accepting and closes the listener's clients.
-func (l *tcpListener) Close(closeClients listeners.CloseFn) {
+// Close stops accepting and closes the listener's clients. It ignores the
+// broker's CloseFn: in mochi v2.7.9 that read-locks the client map twice
+// (Clients.GetByListener calls Len), so a client disconnecting in between
+// deadlocks it and shutdown hangs for good. The gateway closes them from
+// its own sessions instead.
+func (l *tcpListener) Close(listeners.CloseFn) {
 	l.once.Do(func() { _ = l.ln.Close() })
-	closeClients(l.ID())
+	l.closeClients(l.ID())
 }
 
 // subprotocols are the WebSocket subprotocols MQTT clients offer: paho JS
@@ -52,13 +59,14 @@ var subprotocols = []string{"mqtt", "mqttv3.1"}
 // wsListener serves MQTT over WebSocket on any path, binary frames carrying
 // the MQTT byte stream.
 type wsListener struct {
-	ln   net.Listener
-	srv  *http.Server
-	once sync.Once
+	ln           net.Listener
+	srv          *http.Server
+	closeClients func(listener string)
+	once         sync.Once
 }
 
-func newWSListener(ln net.Listener) *wsListener {
-	l := &wsListener{ln: ln}
+func newWSListener(ln net.Listener, closeClients func(listener string)) *wsListener {
+	l := &wsListener{ln: ln, closeClients: closeClients}
 	l.srv = &http.Server{Handler: http.HandlerFunc(l.upgrade), ReadHeaderTimeout: 10 * time.Second}
 	return l
 }
@@ -101,8 +109,9 @@ func (l *wsListener) upgrade(w http.ResponseWriter, r *http.Request) {
 }
 
 // Close stops the HTTP server (hijacked connections are the broker's) and
-// closes the listener's clients.
-func (l *wsListener) Close(closeClients listeners.CloseFn) {
+// closes the listener's clients (not through the broker's CloseFn: see
+// tcpListener.Close).
+func (l *wsListener) Close(listeners.CloseFn) {
 	l.once.Do(func() { _ = l.srv.Close() })
-	closeClients(l.ID())
+	l.closeClients(l.ID())
 }

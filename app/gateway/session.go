@@ -28,33 +28,33 @@ type outgoing struct {
 }
 
 // session is one client connection: the module.Session handlers see, its
-// in-flight call slots, and the queue its writer goroutine drains.
+// in-flight call slots, and the queue of publishes for it. A writer
+// goroutine runs only while publishes are queued: an idle connection holds
+// no writer, and a fan-out wakes exactly the connections it writes to.
 type session struct {
 	id       string
 	clientID string // as the client sent it; several sessions may share it
 	cl       *mqtt.Client
-	inflight chan struct{} // one token per running call
-	out      chan outgoing
+	inflight chan struct{}   // one token per running call
 	ctx      context.Context // parent of the connection's calls
 	cancel   context.CancelFunc
 	done     chan struct{}
 	once     sync.Once
 
-	mu   sync.Mutex
-	user string
+	mu      sync.Mutex
+	user    string
+	queue   []outgoing // in order, at most outQueue
+	writing bool       // a writer goroutine owns the queue
 }
 
 func newSession(id, clientID string, cl *mqtt.Client, maxInflight int) *session {
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &session{
+	return &session{
 		id: id, clientID: clientID, cl: cl,
 		inflight: make(chan struct{}, maxInflight),
-		out:      make(chan outgoing, outQueue),
 		ctx:      ctx, cancel: cancel,
 		done: make(chan struct{}),
 	}
-	go s.write()
-	return s
 }
 
 // ID implements module.Session.
@@ -78,7 +78,11 @@ func (s *session) Login(user string) {
 func (s *session) Done() <-chan struct{} { return s.done }
 
 // Push implements module.Session: v as JSON on topic, QoS 0, not retained.
+// A json.RawMessage is sent as it is.
 func (s *session) Push(topic string, v any) error {
+	if raw, ok := v.(json.RawMessage); ok {
+		return s.send(topic, raw)
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -93,24 +97,38 @@ func (s *session) send(topic string, payload []byte) error {
 		return ErrClosed
 	default:
 	}
-	select {
-	case s.out <- outgoing{topic, payload}:
-		return nil
-	default:
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.queue) >= outQueue {
 		s.cl.Stop(ErrSlowClient)
 		return ErrSlowClient
 	}
+	s.queue = append(s.queue, outgoing{topic, payload})
+	if !s.writing {
+		s.writing = true
+		go s.write()
+	}
+	return nil
 }
 
 // write hands queued publishes to the broker's client, in order, until the
-// connection ends. The client's own deadline (keepalive × 1.5) bounds a
-// write to a peer that stopped reading.
+// queue is empty or the connection ends. The client's own deadline
+// (keepalive × 1.5) bounds a write to a peer that stopped reading.
 func (s *session) write() {
 	for {
-		select {
-		case <-s.done:
+		s.mu.Lock()
+		batch := s.queue
+		s.queue = nil
+		if len(batch) == 0 {
+			s.writing = false
+			s.mu.Unlock()
 			return
-		case o := <-s.out:
+		}
+		s.mu.Unlock()
+		for _, o := range batch {
+			if s.cl.Closed() {
+				return // writing stays set: nothing more is written
+			}
 			pk := packets.Packet{
 				FixedHeader: packets.FixedHeader{Type: packets.Publish},
 				TopicName:   o.topic,

@@ -27,8 +27,9 @@ type Session interface {
 	// Login binds user to this connection.
 	Login(user string)
 	// Push writes v as JSON to this connection only, on topic, at QoS 0;
-	// the client need not subscribe. It never blocks on the network: a
-	// client that cannot keep up is disconnected.
+	// the client need not subscribe. A json.RawMessage is sent as it is, so
+	// a payload encoded once can go to many connections. It never blocks on
+	// the network: a client that cannot keep up is disconnected.
 	Push(topic string, v any) error
 	// Done is closed when the connection ends (disconnect or keepalive
 	// expiry).

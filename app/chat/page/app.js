@@ -81,7 +81,8 @@
 
   function render(m) {
     const li = document.createElement("li"); li.dataset.id = m.id; if (m.user === "bot") li.className = "bot";
-    const u = document.createElement("span"); u.className = "user"; u.textContent = m.user;
+    const u = document.createElement("span"); u.className = "user"; u.textContent = m.target ? `${m.user} → ${m.target} (private)` : m.user;
+    if (m.target) li.classList.add("private");
     const t = document.createElement("time"); t.dateTime = m.created_at; t.textContent = new Date(m.created_at).toLocaleTimeString();
     li.append(u, document.createTextNode(m.message), t); return li;
   }
