@@ -58,6 +58,11 @@ type Options struct {
 	StopGrace time.Duration
 	// Now is the clock for log dates and retention (time.Now).
 	Now func() time.Time
+	// Registry is the binary's Prometheus registry, holding its Go, process
+	// and log series: the executor's series join it and /metrics serves it
+	// whole. Nil gives the executor a registry of its own with Go and
+	// process series (tests, several executors in one process).
+	Registry *prometheus.Registry
 	// Location names the day of log dirs (time.Local).
 	Location *time.Location
 	// Transport is the base round tripper towards the admin
@@ -147,7 +152,7 @@ func New(cfg config.XxlJob, opts Options) (*Executor, error) {
 		token: cfg.AccessToken,
 		http:  &http.Client{Transport: &trace.Transport{Base: opts.Transport}, Timeout: 5 * time.Second},
 	}
-	m, err := newMetrics()
+	m, err := newMetrics(opts.Registry)
 	if err != nil {
 		return nil, err
 	}
@@ -191,5 +196,6 @@ func (e *Executor) Register(name string, h Handler) error {
 // Address returns the registryValue advertised to the admin.
 func (e *Executor) Address() string { return e.address }
 
-// Metrics returns the executor's own Prometheus registry, served on /metrics.
+// Metrics returns the registry served on /metrics: Options.Registry, or
+// the executor's own.
 func (e *Executor) Metrics() *prometheus.Registry { return e.metrics.reg }

@@ -9,8 +9,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
-// metrics are the executor's Prometheus series, in a registry of its own so
-// tests and several executors in one process do not collide.
+// metrics are the executor's Prometheus series, in the binary's registry
+// or, without one, in a registry of its own so tests and several executors
+// in one process do not collide.
 type metrics struct {
 	reg      *prometheus.Registry
 	runs     *prometheus.CounterVec
@@ -19,9 +20,13 @@ type metrics struct {
 	pending  prometheus.Gauge
 }
 
-func newMetrics() (*metrics, error) {
+func newMetrics(reg *prometheus.Registry) (*metrics, error) {
+	own := reg == nil
+	if own {
+		reg = prometheus.NewRegistry()
+	}
 	m := &metrics{
-		reg: prometheus.NewRegistry(),
+		reg: reg,
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "xxljob_runs_total", Help: "Triggers reported to the admin, by handler and handle code.",
 		}, []string{"handler", "code"}),
@@ -36,8 +41,11 @@ func newMetrics() (*metrics, error) {
 			Name: "xxljob_callbacks_pending", Help: "Results not yet accepted by any admin (in memory and spooled).",
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.runs, m.failures, m.duration, m.pending,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+	cs := []prometheus.Collector{m.runs, m.failures, m.duration, m.pending}
+	if own {
+		cs = append(cs, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	for _, c := range cs {
 		if err := m.reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register metrics: %w", err)
 		}

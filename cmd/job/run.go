@@ -68,6 +68,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		Port:      ln.Addr().(*net.TCPAddr).Port,
 		Location:  loc,
 		StopGrace: cfg.XxlJob.ShutdownTimeout * 3 / 4,
+		Registry:  app.Metrics,
 	})
 	if err != nil {
 		return err

@@ -67,6 +67,19 @@ func TestRunServesRegistersAndStops(t *testing.T) {
 	if cb := job.callback(t, admin); cb.LogID != 5 || cb.HandleCode != 200 {
 		t.Errorf("callback %+v, want log 5 with code 200", cb)
 	}
+	// One /metrics has the executor's series and the binary's: Go, process
+	// and the log counters.
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`xxljob_runs_total{code="200",handler="demo_task"} 1`, "log_write_errors_total 0", "log_lines_dropped_total 0", "go_goroutines ", "process_cpu_seconds_total "} {
+		if !bytes.Contains(body, []byte(want)) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
 	job.stop(t, admin)
 }
 
