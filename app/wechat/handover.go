@@ -14,15 +14,19 @@ import (
 // (sending through the customer-service API) can never both deliver its
 // reply, nor both leave it. The value is
 //
-//	(none)   the chain has not finished and the agent still waits
+//	(none)   no worker has the message yet and the agent still waits
+//	w        a worker is running the chain and the agent still waits
 //	g        the agent gave up and answered success: a worker delivers
 //	r<reply> the chain finished in time; the reply waits for the agent
 //	a        the agent took the reply (or runs the chain itself): done
 //	c<reply> a worker claimed the delivery through the customer-service API
 //	s        a worker sent it, or there was nothing to send: done
 //
-// <reply> is the Reply as JSON, empty for none. Any state but none and g
+// <reply> is the Reply as JSON, empty for none. Any state but none, w and g
 // means the chain completed, so a redelivered message is not run again.
+// An agent that falls back to running the chain itself (the broker's
+// confirm came late) finds w when a worker got the message first: it
+// leaves the chain to the worker (g) instead of running it a second time.
 const (
 	// pendingTTL keeps g and c states and the attempt count for as long as
 	// WeChat's customer-service API takes a reply (48 hours).
@@ -38,8 +42,9 @@ const (
 
 // agentTake moves a reply to the agent. ARGV[1] is wait (take a stored
 // reply, else nothing), giveup (mark g when none is stored) or own (mark a:
-// the agent runs the chain itself). It returns {kind, reply}: kind is
-// reply, pending, late, own or taken (a worker has the delivery).
+// the agent runs the chain itself, unless a worker runs it: then g). It
+// returns {kind, reply}: kind is reply, pending, late, own or taken (a
+// worker has the chain or the delivery).
 var agentTake = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
 if v and string.sub(v, 1, 1) == 'r' then
@@ -47,6 +52,11 @@ if v and string.sub(v, 1, 1) == 'r' then
   return {'reply', string.sub(v, 2)}
 end
 if ARGV[1] == 'wait' then return {'pending', ''} end
+if v == 'w' then
+  redis.call('SET', KEYS[1], 'g', 'PX', ARGV[2])
+  if ARGV[1] == 'own' then return {'taken', ''} end
+  return {'late', ''}
+end
 if not v or v == 'g' then
   if ARGV[1] == 'giveup' then
     redis.call('SET', KEYS[1], 'g', 'PX', ARGV[2])
@@ -59,8 +69,9 @@ return {'taken', ''}
 `)
 
 // workerBegin counts a delivery to a worker and says what to do with it:
-// {run, n} run the chain (attempt n), {send, n, reply} deliver a reply
-// claimed before (a worker died sending it), {done} it completed before.
+// {run, n} run the chain (attempt n; the state says w while the agent
+// waits), {send, n, reply} deliver a reply claimed before (a worker died
+// sending it), {done} it completed before.
 var workerBegin = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
 local k = v and string.sub(v, 1, 1) or ''
@@ -68,6 +79,7 @@ if k == 'r' or k == 'a' or k == 's' then return {'done', 0, ''} end
 local n = redis.call('INCR', KEYS[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[1])
 if k == 'c' then return {'send', n, string.sub(v, 2)} end
+if not v then redis.call('SET', KEYS[1], 'w', 'PX', ARGV[1]) end
 return {'run', n, ''}
 `)
 
@@ -78,7 +90,8 @@ return {'run', n, ''}
 // {stored}, {send, reply} or {done} (a delivery was decided before).
 var workerComplete = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
-if v == 'g' or (not v and ARGV[2] == '1') then
+local waiting = (not v) or v == 'w'
+if v == 'g' or (waiting and ARGV[2] == '1') then
   if ARGV[1] == '' then
     redis.call('SET', KEYS[1], 's', 'PX', ARGV[4])
     return {'done', ''}
@@ -86,7 +99,7 @@ if v == 'g' or (not v and ARGV[2] == '1') then
   redis.call('SET', KEYS[1], 'c' .. ARGV[1], 'PX', ARGV[3])
   return {'send', ARGV[1]}
 end
-if not v then
+if waiting then
   redis.call('SET', KEYS[1], 'r' .. ARGV[1], 'PX', ARGV[4])
   redis.call('PUBLISH', ARGV[5], ARGV[6])
   return {'stored', ''}

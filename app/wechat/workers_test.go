@@ -217,15 +217,20 @@ func TestDispatchEachMessageRepliedOnce(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	waitFor(t, "every worker result", func() bool {
-		return wk.counter(wechat.OutcomeReplied)+wk.counter(wechat.OutcomeAsync) == n
-	})
-	seen := map[string]int{}
 	http := 0
 	for _, c := range inHTTP {
 		if c != "" {
-			seen[c]++
 			http++
+		}
+	}
+	// A message whose broker confirm came late ran where it first started
+	// (inline or on the worker): the worker's counters need not reach n,
+	// but every message is answered.
+	waitFor(t, "a reply to every message", func() bool { return http+len(sent()) >= n })
+	seen := map[string]int{}
+	for _, c := range inHTTP {
+		if c != "" {
+			seen[c]++
 		}
 	}
 	for _, c := range sent() {
@@ -240,9 +245,11 @@ func TestDispatchEachMessageRepliedOnce(t *testing.T) {
 		t.Errorf("%d distinct replies, unit ran %d times; want %d each", len(seen), runs.Load(), n)
 	}
 	late, replied := dispatchCount(t, e.reg, wechat.DispatchLate), dispatchCount(t, e.reg, wechat.DispatchReplied)
-	if late+replied != n || int(replied) != http || late == 0 || replied == 0 {
-		t.Errorf("agent counted %v replied, %v late (%d answered in HTTP); want both paths taken", replied, late, http)
+	inline := dispatchCount(t, e.reg, wechat.DispatchFallback)
+	if late+replied+inline != n || int(replied) > http || replied == 0 || (inline == 0 && late == 0) {
+		t.Errorf("agent counted %v replied, %v late, %v inline (%d answered in HTTP); want every message once and both paths taken", replied, late, inline, http)
 	}
+	_ = wk
 }
 
 func closedPort(t *testing.T) int {
