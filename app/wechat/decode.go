@@ -341,8 +341,8 @@ func (d *scanner) leaf(name, path string) bool {
 			return false
 		}
 	}
-	after := rest[n:]
-	if len(after) < len(name)+3 || after[1] != '/' || after[2+len(name)] != '>' || after[2:2+len(name)] != name {
+	after := rest[n:] // after CDATA anything may follow: check the '<' too
+	if len(after) < len(name)+3 || after[0] != '<' || after[1] != '/' || after[2+len(name)] != '>' || after[2:2+len(name)] != name {
 		return false
 	}
 	d.i += n + len(name) + 3

@@ -160,6 +160,7 @@ func TestDecodeFieldsRefuses(t *testing.T) {
 		{"control character", "<xml><A>\x01</A></xml>", wechat.ErrMalformed},
 		{"nul reference", `<xml><A>&#0;</A></xml>`, wechat.ErrMalformed},
 		{"]]> in text", `<xml><A>a]]>b</A></xml>`, wechat.ErrMalformed},
+		{"CDATA then a broken end tag", `<xml><A><![CDATA[v]]>Z/A><B>1</B></xml>`, wechat.ErrMalformed},
 		{"not xml", `{"json":true}`, wechat.ErrMalformed},
 		{"gbk declaration", `<?xml version="1.0" encoding="GBK"?><xml/>`, wechat.ErrMalformed},
 		{"too deep", "<xml>" + strings.Repeat("<a>", 12) + strings.Repeat("</a>", 12) + "</xml>", wechat.ErrMalformed},
@@ -205,6 +206,7 @@ func FuzzDecodeFields(f *testing.F) {
 	for _, s := range decodeSeeds() {
 		f.Add([]byte(s))
 	}
+	f.Add([]byte(`<xml><A><![CDATA[v]]>Z/A></xml>`)) // once taken as <A>v</A>
 	f.Fuzz(func(t *testing.T, body []byte) {
 		got, err := wechat.DecodeFields(body)
 		if err != nil {
