@@ -67,9 +67,9 @@ func (l *queryLogger) Trace(ctx context.Context, begin time.Time, fc func() (str
 		ev = log.Debug()
 	case err != nil && IsUniqueViolation(err):
 		// A duplicate is an answer (409), not a fault of the service.
-		ev = log.Info().Err(l.loggable(err))
+		ev = log.Info().Err(l.loggable(ctx, err))
 	case err != nil:
-		ev = log.Error().Err(l.loggable(err))
+		ev = log.Error().Err(l.loggable(ctx, err))
 		msg = "sql failed"
 	case slow > 0 && elapsed > slow:
 		ev = log.Warn().Dur("slow_threshold", slow)
@@ -85,12 +85,31 @@ func (l *queryLogger) Trace(ctx context.Context, begin time.Time, fc func() (str
 }
 
 // ParamsFilter is called by GORM before it renders a statement for Trace;
-// with hide_values on it drops the bound values so they never reach a log.
-func (l *queryLogger) ParamsFilter(_ context.Context, sql string, params ...any) (string, []any) {
-	if l.hide.Load() {
+// with hide_values on, or a ctx from HideValues, it drops the bound values
+// so they never reach a log.
+func (l *queryLogger) ParamsFilter(ctx context.Context, sql string, params ...any) (string, []any) {
+	if l.hidden(ctx) {
 		return sql, nil
 	}
 	return sql, params
+}
+
+type hideKey struct{}
+
+// HideValues marks ctx so that the statements run with it are logged
+// without their bound values, whatever database.hide_values says: for a
+// store whose rows hold secrets (the log's level and database.hide_values
+// are the operator's, the secrets are not).
+func HideValues(ctx context.Context) context.Context {
+	return context.WithValue(ctx, hideKey{}, true)
+}
+
+func (l *queryLogger) hidden(ctx context.Context) bool {
+	if l.hide.Load() {
+		return true
+	}
+	on, _ := ctx.Value(hideKey{}).(bool)
+	return on
 }
 
 // from returns the logger of ctx, or the connection's own logger with ctx's
@@ -108,11 +127,11 @@ func (l *queryLogger) from(ctx context.Context) *zerolog.Logger {
 	return l.base
 }
 
-// loggable returns err, or with hide_values on, only the number of a MySQL
+// loggable returns err, or with values hidden, only the number of a MySQL
 // error: its text quotes values ("Duplicate entry 'alice@example.com'").
-func (l *queryLogger) loggable(err error) error {
+func (l *queryLogger) loggable(ctx context.Context, err error) error {
 	var me *mysql.MySQLError
-	if l.hide.Load() && errors.As(err, &me) {
+	if l.hidden(ctx) && errors.As(err, &me) {
 		return fmt.Errorf("mysql error %d (%s)", me.Number, string(me.SQLState[:]))
 	}
 	return err

@@ -129,3 +129,24 @@ func TestHiddenValuesStayOutOfErrorLines(t *testing.T) {
 		}
 	})
 }
+
+// A store of secrets hides its statements' values with HideValues while
+// database.hide_values is off; other statements keep theirs.
+func TestHideValuesContext(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, cfg config.Database) {
+		ctx, logs := logContext(t)
+		cfg.HideValues = false
+		gdb := open(t, ctx, cfg)
+		widgets(t, ctx, gdb)
+		for range 2 { // the second is a duplicate: its error line too
+			_ = gdb.WithContext(db.HideValues(ctx)).Create(&widget{Code: "secret@example.com"}).Error
+		}
+		_ = gdb.WithContext(ctx).Create(&widget{Code: "public@example.com"}).Error
+		if strings.Contains(logs.String(), "secret@example.com") {
+			t.Errorf("a value of a HideValues statement reached the log: %s", logs)
+		}
+		if !strings.Contains(logs.String(), "public@example.com") {
+			t.Errorf("values of other statements are hidden too: %s", logs)
+		}
+	})
+}

@@ -156,6 +156,18 @@ func TestAdminAPI(t *testing.T) {
 		wantStatus(t, "delete account", e.admin(http.MethodDelete, accounts+"/club", ""), http.StatusNoContent)
 		wantStatus(t, "get deleted", e.admin(http.MethodGet, accounts+"/club", ""), http.StatusNotFound)
 		wantStatus(t, "message to a deleted account", other.serve(club.request("club", safeMode, textMsg("hi", 5))), http.StatusNotFound)
+
+		// The statements on the accounts table were logged (at debug, and
+		// the duplicate at info), never with the secrets they bound.
+		logged := e.logs.String()
+		if !strings.Contains(logged, "wechat_accounts") {
+			t.Fatalf("no SQL on wechat_accounts logged: %.500s", logged)
+		}
+		for _, secret := range []string{"club-secret", "club-token", testKey, otherKey} {
+			if strings.Contains(logged, secret) {
+				t.Errorf("a log line shows the secret %q", secret)
+			}
+		}
 	})
 }
 
