@@ -227,6 +227,36 @@ func TestSignInLimit(t *testing.T) {
 	}
 }
 
+// TestSignInLimitHoldsUnderConcurrency: wrong passwords sent all at once
+// get exactly max_login_failures checks; the rest are refused unchecked.
+func TestSignInLimitHoldsUnderConcurrency(t *testing.T) {
+	gdb := openDB(t, dbtest.SQLite(t))
+	h := newEngine(t, gdb, nil, "")
+	signUp(t, h, "frank", "right password")
+	const n = 30
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { statuses[i] = signIn(h, t, "frank", fmt.Sprintf("wrong %d", i)).status })
+	}
+	wg.Wait()
+	count := map[int]int{}
+	for _, s := range statuses {
+		count[s]++
+	}
+	if count[http.StatusUnauthorized] != 5 || count[http.StatusTooManyRequests] != n-5 {
+		t.Fatalf("statuses %v; want 5 × 401 (the limit) and the rest 429", count)
+	}
+	// Right passwords take their attempt back: a user signing in often is
+	// never limited by it.
+	signUp(t, h, "grace", "right password")
+	for range 8 {
+		if r := signIn(h, t, "grace", "right password"); r.status != http.StatusCreated {
+			t.Fatalf("sign-in %d %s", r.status, r.body)
+		}
+	}
+}
+
 // TestSignInLimitWindow: with a short window the limit lifts by itself.
 func TestSignInLimitWindow(t *testing.T) {
 	gdb := openDB(t, dbtest.SQLite(t))

@@ -80,22 +80,24 @@ func (s *Service) SignIn(ctx context.Context, username, password string) (Token,
 func (s *Service) CheckPassword(ctx context.Context, username, password string) (User, error) {
 	cfg := s.cfg.Current().Auth
 	key := strings.ToLower(username)
-	if s.fails.count(ctx, key) >= cfg.MaxLoginFailures {
+	if s.fails.attempt(ctx, key, cfg.LoginWindow) > cfg.MaxLoginFailures {
 		return User{}, ErrTooManyFailures
 	}
 	u, err := s.store.userByKey(ctx, key)
 	unknown := errors.Is(err, ErrUserNotFound)
 	if err != nil && !unknown {
+		s.fails.release(ctx, key)
 		return User{}, err
 	}
 	ok, err2 := s.hash.verify(ctx, password, u.PasswordHash) // "" for an unknown user: the dummy
 	if err2 != nil {
+		s.fails.release(ctx, key)
 		return User{}, fmt.Errorf("verify password: %w", err2)
 	}
 	if unknown || !ok {
-		s.fails.fail(ctx, key, cfg.LoginWindow)
-		return User{}, ErrBadCredentials
+		return User{}, ErrBadCredentials // the attempt stays counted
 	}
+	s.fails.release(ctx, key)
 	return User{ID: u.ID, Username: u.Username}, nil
 }
 
