@@ -91,6 +91,15 @@ func (g *Gateway) Start(ctx context.Context) error {
 	caps.MaximumPacketSize = uint32(cfg.MaxPayload + 4096)
 	caps.RetainAvailable = 0 // nothing is relayed, so nothing is retained
 	caps.MaximumQos = 1
+	// Every connection has an id of its own, so no session is ever
+	// resumed: the broker forgets a client at its next sweep once it is
+	// gone (by default it keeps them for ever, one left before its CONNACK
+	// included).
+	caps.MaximumSessionExpiryInterval = 0
+	// Sessions write their packets themselves; the broker's own queue
+	// only carries what it relays (nothing). Its default, 8,192 slots, was
+	// 64 KiB of every connection.
+	caps.MaximumClientWritesPending = 16
 	g.srv = mqtt.New(&mqtt.Options{
 		Capabilities:           caps,
 		Logger:                 newSlog(g.log),

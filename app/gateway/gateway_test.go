@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"encoding/json"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -196,5 +197,33 @@ func TestDisconnectEndsTheSession(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the session did not end after the disconnect")
+	}
+}
+
+// TestClientsGoneBeforeConnackLeaveNothing: clients that send CONNECT and
+// reset the connection at once (the CONNACK write fails, and the broker
+// calls no OnDisconnect for them) hold no session afterwards.
+func TestClientsGoneBeforeConnackLeaveNothing(t *testing.T) {
+	e := start(t, "")
+	connect := []byte{0x10, 13, 0, 4, 'M', 'Q', 'T', 'T', 4, 2, 0, 60, 0, 1, 'r'} // 3.1.1, clean, id "r"
+	const n = 200
+	for range n {
+		c, err := net.Dial("tcp", e.g.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = c.(*net.TCPConn).SetLinger(0) // close sends RST
+		if _, err := c.Write(connect); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.Close()
+	}
+	e.waitMetric(t, "mqtt_connects_total", func(v float64) bool { return v >= n })
+	e.waitMetric(t, "mqtt_connections", func(v float64) bool { return v == 0 })
+	// The gateway still serves.
+	c := e.connect(t, "after", mqtt311)
+	c.login(t, "after")
+	if got := e.metricValue("mqtt_connections"); got != 1 {
+		t.Errorf("mqtt_connections = %v with one client, want 1", got)
 	}
 }

@@ -205,3 +205,33 @@ func gathered(reg *prometheus.Registry, handler, outcome string) float64 {
 	}
 	return 0
 }
+
+// metricValue is the value of the unlabelled counter or gauge name.
+func (e *env) metricValue(name string) float64 {
+	mfs, err := e.reg.Gather()
+	if err != nil {
+		return -1
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
+			m := mf.GetMetric()[0]
+			if m.GetGauge() != nil {
+				return m.GetGauge().GetValue()
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	return -1
+}
+
+// waitMetric polls until cond holds for name's value.
+func (e *env) waitMetric(t *testing.T, name string, cond func(float64) bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond(e.metricValue(name)) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s stayed at %v", name, e.metricValue(name))
+		}
+		time.Sleep(5 * time.Millisecond) // polling interval, not synchronisation
+	}
+}

@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"strconv"
+	"strings"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
@@ -19,7 +20,7 @@ func (h *hook) ID() string { return "gomicro-gateway" }
 
 func (h *hook) Provides(b byte) bool {
 	return bytes.Contains([]byte{
-		mqtt.OnConnect, mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnDisconnect,
+		mqtt.OnConnect, mqtt.OnConnectAuthenticate, mqtt.OnSessionEstablished, mqtt.OnACLCheck, mqtt.OnDisconnect,
 		mqtt.OnPublish, mqtt.OnSelectSubscribers,
 	}, []byte{b})
 }
@@ -30,15 +31,25 @@ func (h *hook) Provides(b byte) bool {
 func (h *hook) OnConnect(cl *mqtt.Client, _ packets.Packet) error {
 	h.g.mu.Lock()
 	h.g.seq++
-	id := cl.ID + "#" + strconv.FormatUint(h.g.seq, 10)
-	clientID := cl.ID
-	cl.ID = id
+	seq := h.g.seq
+	h.g.mu.Unlock()
+	cl.ID += "#" + strconv.FormatUint(seq, 10)
 	cl.Properties.Will = mqtt.Will{}
+	h.g.metrics.connects.Inc()
+	return nil
+}
+
+// OnSessionEstablished opens the gateway's session once the CONNACK is
+// out. Not at OnConnect: a client gone before its CONNACK gets no
+// OnDisconnect from the broker, and its session would be held for ever.
+func (h *hook) OnSessionEstablished(cl *mqtt.Client, _ packets.Packet) {
+	id := cl.ID
+	clientID := id[:strings.LastIndexByte(id, '#')] // as the client sent it
 	s := newSession(id, clientID, cl, h.g.store.Current().MQTT.MaxInflight)
+	h.g.mu.Lock()
 	h.g.sessions[id] = s
 	h.g.mu.Unlock()
 	h.g.metrics.connections.Inc()
-	return nil
 }
 
 // OnConnectAuthenticate admits every client: users log in through the

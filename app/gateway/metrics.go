@@ -9,6 +9,7 @@ import (
 )
 
 type metrics struct {
+	connects    prometheus.Counter
 	connections prometheus.Gauge
 	calls       *prometheus.CounterVec
 	latency     *prometheus.HistogramVec
@@ -16,6 +17,9 @@ type metrics struct {
 
 func newMetrics(reg prometheus.Registerer, handlers map[string]map[string]module.Handler) (*metrics, error) {
 	m := &metrics{
+		connects: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "mqtt_connects_total", Help: "MQTT CONNECT packets taken up, established or not (the client may leave before its CONNACK).",
+		}),
 		connections: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "mqtt_connections", Help: "MQTT client connections open now.",
 		}),
@@ -32,7 +36,7 @@ func newMetrics(reg prometheus.Registerer, handlers map[string]map[string]module
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.connections, m.calls, m.latency} {
+	for _, c := range []prometheus.Collector{m.connects, m.connections, m.calls, m.latency} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
