@@ -105,8 +105,12 @@ func (b *Bot) shutdown(ctx context.Context) error {
 // enqueue hands a command to the workers without waiting. The job keeps
 // the request's logger (and trace id), not its cancellation.
 func (b *Bot) enqueue(ctx context.Context, chat chatRow, user, text string) {
-	word, args, _ := strings.Cut(strings.TrimPrefix(text, "/"), " ")
-	word, _, _ = strings.Cut(word, "\n")
+	// The command word ends at the first space or line break; the rest,
+	// trimmed, is its arguments ("/echo\nhi" echoes "hi").
+	word, args := strings.TrimPrefix(text, "/"), ""
+	if i := strings.IndexFunc(word, unicode.IsSpace); i >= 0 {
+		word, args = word[:i], word[i:]
+	}
 	job := botJob{
 		ctx:  context.WithoutCancel(ctx),
 		chat: chat, name: strings.ToLower(word),

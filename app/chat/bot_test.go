@@ -53,6 +53,9 @@ func TestBot(t *testing.T) {
 		if m := botReply(t, s, ws, aliceTok, c.URI, "/echo hello  world"); m.Message != "hello  world" {
 			t.Errorf("/echo = %q", m.Message)
 		}
+		if m := botReply(t, s, ws, aliceTok, c.URI, "/echo\nline two"); m.Message != "line two" {
+			t.Errorf("/echo on the next line = %q", m.Message)
+		}
 		if m := botReply(t, s, ws, bobTok, c.URI, "/shout hi"); m.Message != "HI (asked by "+bob+")" {
 			t.Errorf("/shout = %q", m.Message)
 		}
@@ -76,9 +79,9 @@ func TestBot(t *testing.T) {
 			t.Fatalf("after the bot's /help came %q, not the next answer", m.Message)
 		}
 		stats := botReply(t, s, ws, aliceTok, c.URI, "/stats")
-		// alice posted 8 commands before /stats and /stats itself, bob 1; the
+		// alice posted 9 commands before /stats and /stats itself, bob 1; the
 		// bot is no member, so it is not listed.
-		if strings.Contains(stats.Message, chat.BotName) || !strings.Contains(stats.Message, alice+": 9") || !strings.Contains(stats.Message, bob+": 1") {
+		if strings.Contains(stats.Message, chat.BotName) || !strings.Contains(stats.Message, alice+": 10") || !strings.Contains(stats.Message, bob+": 1") {
 			t.Errorf("/stats = %q", stats.Message)
 		}
 
@@ -93,8 +96,8 @@ func TestBot(t *testing.T) {
 				fromBot++
 			}
 		}
-		if fromBot != 10 || len(h.Messages) != 20 {
-			t.Fatalf("history: %d messages, %d from the bot; want 20 and 10", len(h.Messages), fromBot)
+		if fromBot != 11 || len(h.Messages) != 22 {
+			t.Fatalf("history: %d messages, %d from the bot; want 22 and 11", len(h.Messages), fromBot)
 		}
 	})
 }

@@ -86,6 +86,9 @@ type Event struct {
 	// subscriber.
 	frame []byte
 	mqtt  json.RawMessage
+	// echo marks a message sent again to the one socket that repeated
+	// its client_id: the client is owed its message back.
+	echo bool
 }
 
 // withFrame returns ev with its client frame encoded.

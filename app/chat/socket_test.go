@@ -54,8 +54,12 @@ func TestSocketReplayThenLive(t *testing.T) {
 		if m.ID != 5 || m.User != bob || m.ClientID == nil || *m.ClientID != "s-1" {
 			t.Fatalf("own message = %+v", m)
 		}
-		// The same client_id again stores nothing (REST answers 200 with it).
+		// The same client_id again stores nothing and gets the original
+		// back (REST answers 200 with it).
 		ws.send(map[string]any{"type": "message", "data": map[string]any{"message": "again", "client_id": "s-1"}})
+		if m := ws.message(wait); m.ID != 5 || m.Message != "from socket" {
+			t.Fatalf("repeat answered with %+v, want message 5 again", m)
+		}
 		r := s.do(http.MethodPost, "/api/v1/chats/"+c.URI+"/messages", bobTok, `{"message":"rest","client_id":"s-1"}`)
 		expect(t, r, http.StatusOK)
 		s.post(aliceTok, c.URI, "next")
@@ -237,6 +241,29 @@ func TestSocketBadFramesKeepItOpen(t *testing.T) {
 	ws.send(map[string]any{"type": "message", "data": map[string]any{"message": "still open"}})
 	if m := ws.message(wait); m.Message != "still open" || m.ID != 1 {
 		t.Fatalf("after bad frames: %+v", m)
+	}
+}
+
+// TestSocketRepeatedClientIDGetsTheOriginal: a frame repeating a client_id
+// (a client retrying after a lost connection, say) is answered with the
+// message stored first, as REST answers 200 with it; nothing is stored or
+// fanned out twice.
+func TestSocketRepeatedClientIDGetsTheOriginal(t *testing.T) {
+	s := startServer(t, dbtest.SQLite(t), options{})
+	_, tok := s.user("alice")
+	c := s.newChat(tok)
+	ws := s.dial(tok, c.URI, "")
+	ws.presence(wait)
+	ws.send(map[string]any{"type": "message", "data": map[string]any{"message": "once", "client_id": "c-7"}})
+	first := ws.message(wait)
+	ws.send(map[string]any{"type": "message", "data": map[string]any{"message": "twice", "client_id": "c-7"}})
+	again := ws.message(wait)
+	if first.Message != "once" || again.ID != first.ID || again.Message != "once" || again.ClientID == nil || *again.ClientID != "c-7" {
+		t.Fatalf("first %+v, repeat answered with %+v; want the original again", first, again)
+	}
+	ws.send(map[string]any{"type": "message", "data": map[string]any{"message": "next"}})
+	if m := ws.message(wait); m.Message != "next" || m.ID != first.ID+1 {
+		t.Fatalf("after the repeat: %+v, want the next id", m)
 	}
 }
 

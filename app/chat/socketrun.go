@@ -126,7 +126,15 @@ func (s *socket) read() {
 		default:
 			var p clientPost
 			if p, err = parseClientFrame(b); err == nil {
-				_, _, err = s.svc.Post(s.ctx, s.user, s.chat.URI, p.Message, p.ClientID)
+				var m Message
+				var created bool
+				if m, created, err = s.svc.Post(s.ctx, s.user, s.chat.URI, p.Message, p.ClientID); err == nil && !created {
+					// A repeated client_id: REST answers with the message
+					// stored first, and so does the socket.
+					ev := Event{Type: EventMessage, Chat: s.chat.URI, Message: &m}.withFrame()
+					ev.echo = true
+					s.deliver(&ev)
+				}
 			}
 		}
 		if err != nil && s.errorFrame(err) != nil {

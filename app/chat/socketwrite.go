@@ -137,6 +137,12 @@ func (s *socket) catchUp() error {
 func (s *socket) event(ev *Event) error {
 	switch ev.Type {
 	case EventMessage:
+		if ev.echo {
+			if ev.Message.ID > s.last {
+				return nil // not sent yet: it comes in its place
+			}
+			return s.live(ev.encoded())
+		}
 		switch id := ev.Message.ID; {
 		case id <= s.last:
 			return nil
