@@ -88,6 +88,7 @@ func TestAdminAPI(t *testing.T) {
 			{"forward without url", strings.Replace(clubJSON, `"name":"club"`, `"name":"c2","units":["forward"]`, 1), http.StatusUnprocessableEntity},
 			{"unknown unit", strings.Replace(clubJSON, `"name":"club"`, `"name":"c3","units":["keyword"]`, 1), http.StatusUnprocessableEntity},
 			{"no token", `{"name":"c4","app_id":"wx"}`, http.StatusUnprocessableEntity},
+			{"the mask as token", strings.Replace(strings.Replace(clubJSON, `"club-token"`, `"`+config.Mask+`"`, 1), `"club"`, `"c5"`, 1), http.StatusUnprocessableEntity},
 		} {
 			wantStatus(t, tt.name, e.admin(http.MethodPost, accounts, tt.body), tt.status)
 		}
@@ -137,6 +138,8 @@ func TestAdminAPI(t *testing.T) {
 		if r := oldKeyPeer.reply(t, safeMode, other.serve(oldKeyPeer.request("club", safeMode, eventMsg("subscribe", "x")))); r == nil || r.Content != "welcome back" {
 			t.Errorf("after patch, sealed with the new old key: %+v", r)
 		}
+		// Sending back what a GET showed would store the mask as the secret.
+		wantStatus(t, "patch with the mask", e.admin(http.MethodPatch, accounts+"/club", `{"app_secret":"`+config.Mask+`"}`), http.StatusUnprocessableEntity)
 		wantStatus(t, "update config account", e.admin(http.MethodPatch, accounts+"/shop", `{"welcome":"x"}`), http.StatusConflict)
 		wantStatus(t, "update missing", e.admin(http.MethodPatch, accounts+"/none", `{"welcome":"x"}`), http.StatusNotFound)
 

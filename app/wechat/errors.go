@@ -1,6 +1,9 @@
 package wechat
 
-import "gomicro/app/errs"
+import (
+	"gomicro/app/config"
+	"gomicro/app/errs"
+)
 
 // Callback refusals. The callback answers them with plain text (WeChat's
 // protocol has no error body): not_found 404, forbidden 403, bad_request
@@ -29,4 +32,5 @@ var (
 	ErrUnknownUnit     = errs.E(errs.Invalid, "units names a unit that does not exist or is not optional")
 	ErrForwardURL      = errs.E(errs.Invalid, "the forward unit needs forward_url")
 	ErrNoCustomAPI     = errs.E(errs.Invalid, "the account has no app_secret: the customer-service API is out of reach")
+	ErrMaskedSecret    = errs.E(errs.Invalid, "token and app_secret take the secret itself, not the mask answers show ("+config.Mask+"); leave a field out to keep it")
 )

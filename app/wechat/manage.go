@@ -46,6 +46,11 @@ func (in AccountInput) apply(r *accountRow) {
 // checkAccount refuses what config validation would refuse there: bad
 // keys, units that are not optional units, forward without its URL.
 func (s *Service) checkAccount(r *accountRow) error {
+	// A client that sends back what it read would store the mask as the
+	// secret and lose the real one.
+	if r.Token == config.Mask || r.AppSecret == config.Mask {
+		return ErrMaskedSecret
+	}
 	for _, k := range []string{r.EncodingAESKey, r.OldEncodingAESKey} {
 		if k != "" && !config.ValidEncodingAESKey(k) {
 			return ErrBadKey
