@@ -122,6 +122,13 @@ func TestMQTTChat(t *testing.T) {
 			if m := a.chat(); m.From != chat.BotName || m.Msg != "ping" {
 				t.Fatalf("bot answer %+v", m)
 			}
+			// /stats counts public messages: bob's only one was private, and
+			// its count would tell others that he sent it.
+			a.say("mqant", "*", "/stats")
+			a.chat()
+			if m := a.chat(); m.From != chat.BotName || !strings.Contains(m.Msg, bob+": 0") || !strings.Contains(m.Msg, alice+": 4") {
+				t.Fatalf("/stats answer %+v", m)
+			}
 
 			// Leave: the others see it, and the session can no longer say.
 			if r := b.ok("Chat/HD_Leave/14", `{"roomName":"mqant"}`); string(r) != `{"leave":"leave success"}` {

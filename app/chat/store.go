@@ -263,7 +263,8 @@ func (s *Store) messages(ctx context.Context, chatID int64, p page) ([]messageRo
 	return rows, more, nil
 }
 
-// counts returns how many messages each user posted in the chat.
+// counts returns how many public messages each user posted in the chat:
+// a private one's count would tell the others it was sent.
 func (s *Store) counts(ctx context.Context, chatID int64) (map[string]int64, error) {
 	var rows []struct {
 		Username string
@@ -272,7 +273,7 @@ func (s *Store) counts(ctx context.Context, chatID int64) (map[string]int64, err
 	err := db.Retry(ctx, func(ctx context.Context) error {
 		rows = rows[:0]
 		return s.db.WithContext(ctx).Model(&messageRow{}).Select("username, COUNT(*) AS n").
-			Where("chat_id = ?", chatID).Group("username").Scan(&rows).Error
+			Where("chat_id = ? AND target IS NULL", chatID).Group("username").Scan(&rows).Error
 	})
 	if err != nil {
 		return nil, fmt.Errorf("count messages: %w", err)
