@@ -71,10 +71,9 @@ func (s *Service) login(ctx context.Context, sess module.Session, body []byte) (
 	if err != nil {
 		return nil, err
 	}
-	if cur := sess.User(); cur != "" && cur != name {
+	if !sess.Login(name) { // checked and bound in one step: two logins may race
 		return nil, ErrOtherLogin
 	}
-	sess.Login(name)
 	return "login success " + name, nil
 }
 

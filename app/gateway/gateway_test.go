@@ -227,3 +227,16 @@ func TestClientsGoneBeforeConnackLeaveNothing(t *testing.T) {
 		t.Errorf("mqtt_connections = %v with one client, want 1", got)
 	}
 }
+
+// TestLoginBindsOneUser: a connection logged in as one user cannot log in
+// as another (the check and the binding are one step); the same user again
+// is fine.
+func TestLoginBindsOneUser(t *testing.T) {
+	e := start(t, "")
+	c := e.connect(t, "one", mqtt311)
+	c.login(t, "ann")
+	if r := c.call(t, "Login/HD_Login/2", `{"userName":"ben"}`); r.Error != "logged in as ann" {
+		t.Fatalf("second login as another user: %+v", r)
+	}
+	c.login(t, "ann")
+}

@@ -47,7 +47,9 @@ func start(t *testing.T, mqttKeys string) *env {
 			if err := json.Unmarshal(body, &in); err != nil || in.UserName == "" {
 				return nil, errs.E(errs.Unauthorized, "userName required")
 			}
-			s.Login(in.UserName)
+			if !s.Login(in.UserName) {
+				return nil, errs.E(errs.Conflict, "logged in as "+s.User())
+			}
 			go func() { <-s.Done(); e.ended <- s }()
 			return "login success " + in.UserName, nil
 		}},

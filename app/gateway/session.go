@@ -68,10 +68,14 @@ func (s *session) User() string {
 }
 
 // Login implements module.Session.
-func (s *session) Login(user string) {
+func (s *session) Login(user string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.user != "" && s.user != user {
+		return false
+	}
 	s.user = user
+	return true
 }
 
 // Done implements module.Session.

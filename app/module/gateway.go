@@ -24,8 +24,9 @@ type Session interface {
 	ID() string
 	// User is the logged-in user, "" before Login.
 	User() string
-	// Login binds user to this connection.
-	Login(user string)
+	// Login binds user to this connection unless another user is bound
+	// to it already, in one step; it reports whether user is bound now.
+	Login(user string) bool
 	// Push writes v as JSON to this connection only, on topic, at QoS 0;
 	// the client need not subscribe. A json.RawMessage is sent as it is, so
 	// a payload encoded once can go to many connections. It never blocks on
