@@ -11,9 +11,10 @@ import (
 
 // failures counts failed sign-ins per username in a fixed window that
 // starts at the first one (a sign-in counts while its password is being
-// checked, and is taken back when it was right). With Redis the count is shared by every
-// instance; while Redis does not answer, and without Redis, each instance
-// counts in memory, so the limit still holds per instance.
+// checked, and is taken back when it was right). With Redis the count is
+// shared by every instance; while Redis does not answer, and without
+// Redis, each instance counts in memory, so the limit still holds per
+// instance.
 type failures struct {
 	local  *memoryFailures
 	redis  *redis.Client // nil: memory only
