@@ -85,8 +85,7 @@ func (l *queryLogger) Trace(ctx context.Context, begin time.Time, fc func() (str
 }
 
 // ParamsFilter is called by GORM before it renders a statement for Trace;
-// with hide_values on, or a ctx from HideValues, it drops the bound values
-// so they never reach a log.
+// with hide_values on it drops the bound values so they never reach a log.
 func (l *queryLogger) ParamsFilter(ctx context.Context, sql string, params ...any) (string, []any) {
 	if l.hidden(ctx) {
 		return sql, nil
@@ -96,12 +95,30 @@ func (l *queryLogger) ParamsFilter(ctx context.Context, sql string, params ...an
 
 type hideKey struct{}
 
-// HideValues marks ctx so that the statements run with it are logged
-// without their bound values, whatever database.hide_values says: for a
-// store whose rows hold secrets (the log's level and database.hide_values
-// are the operator's, the secrets are not).
-func HideValues(ctx context.Context) context.Context {
-	return context.WithValue(ctx, hideKey{}, true)
+// HideValues returns gdb with statements logged without their bound
+// values, whatever database.hide_values says: for a store whose rows hold
+// secrets (the log's level and database.hide_values are the operator's,
+// the secrets are not). Sessions and transactions made from it keep this.
+func HideValues(gdb *gorm.DB) *gorm.DB {
+	ql, ok := gdb.Logger.(*queryLogger)
+	if !ok { // not a connection of this package: log nothing rather than values
+		return gdb.Session(&gorm.Session{Logger: gdb.Logger.LogMode(gormlogger.Silent)})
+	}
+	return gdb.Session(&gorm.Session{Logger: hidingLogger{ql}})
+}
+
+// hidingLogger is the connection's logger (its level, slow threshold and
+// reloads) with every statement's values hidden.
+type hidingLogger struct{ *queryLogger }
+
+func (h hidingLogger) LogMode(gormlogger.LogLevel) gormlogger.Interface { return h }
+
+func (h hidingLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	h.queryLogger.Trace(context.WithValue(ctx, hideKey{}, true), begin, fc, err)
+}
+
+func (h hidingLogger) ParamsFilter(ctx context.Context, sql string, params ...any) (string, []any) {
+	return sql, nil
 }
 
 func (l *queryLogger) hidden(ctx context.Context) bool {

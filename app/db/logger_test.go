@@ -139,7 +139,7 @@ func TestHideValuesContext(t *testing.T) {
 		gdb := open(t, ctx, cfg)
 		widgets(t, ctx, gdb)
 		for range 2 { // the second is a duplicate: its error line too
-			_ = gdb.WithContext(db.HideValues(ctx)).Create(&widget{Code: "secret@example.com"}).Error
+			_ = db.HideValues(gdb).WithContext(ctx).Create(&widget{Code: "secret@example.com"}).Error
 		}
 		_ = gdb.WithContext(ctx).Create(&widget{Code: "public@example.com"}).Error
 		if strings.Contains(logs.String(), "secret@example.com") {

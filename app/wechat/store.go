@@ -63,14 +63,14 @@ type Store struct {
 }
 
 // NewStore returns a Store on gdb, whose schema Migrations has set up.
-func NewStore(gdb *gorm.DB) *Store { return &Store{db: gdb} }
+func NewStore(gdb *gorm.DB) *Store { return &Store{db: db.HideValues(gdb)} }
 
 // loadAll reads every account with its rules, as the callback uses them.
 func (s *Store) loadAll(ctx context.Context) ([]accountSpec, error) {
 	var rows []accountRow
 	var rules []ruleRow
 	err := db.Retry(ctx, func(ctx context.Context) error {
-		g := s.db.WithContext(db.HideValues(ctx))
+		g := s.db.WithContext(ctx)
 		if err := g.Order("id").Find(&rows).Error; err != nil {
 			return err
 		}
@@ -97,7 +97,7 @@ func (s *Store) loadAll(ctx context.Context) ([]accountSpec, error) {
 func (s *Store) listAccounts(ctx context.Context) ([]accountRow, error) {
 	var rows []accountRow
 	err := db.Retry(ctx, func(ctx context.Context) error {
-		return s.db.WithContext(db.HideValues(ctx)).Order("name").Find(&rows).Error
+		return s.db.WithContext(ctx).Order("name").Find(&rows).Error
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list wechat accounts: %w", mapErr(err, ErrAccountNotFound, ErrAccountExists))
@@ -108,7 +108,7 @@ func (s *Store) listAccounts(ctx context.Context) ([]accountRow, error) {
 func (s *Store) getAccount(ctx context.Context, name string) (accountRow, error) {
 	var row accountRow
 	err := db.Retry(ctx, func(ctx context.Context) error {
-		return s.db.WithContext(db.HideValues(ctx)).Where("name = ?", name).Take(&row).Error
+		return s.db.WithContext(ctx).Where("name = ?", name).Take(&row).Error
 	})
 	if err != nil {
 		return accountRow{}, fmt.Errorf("get wechat account %q: %w", name, mapErr(err, ErrAccountNotFound, ErrAccountExists))
@@ -118,7 +118,7 @@ func (s *Store) getAccount(ctx context.Context, name string) (accountRow, error)
 
 func (s *Store) createAccount(ctx context.Context, row *accountRow) error {
 	err := db.Retry(ctx, func(ctx context.Context) error {
-		return s.db.WithContext(db.HideValues(ctx)).Create(row).Error
+		return s.db.WithContext(ctx).Create(row).Error
 	})
 	if err != nil {
 		return fmt.Errorf("create wechat account %q: %w", row.Name, mapErr(err, ErrAccountNotFound, ErrAccountExists))
@@ -129,7 +129,7 @@ func (s *Store) createAccount(ctx context.Context, row *accountRow) error {
 // updateAccount applies change to the named row in one transaction.
 func (s *Store) updateAccount(ctx context.Context, name string, change func(*accountRow) error) (accountRow, error) {
 	var out accountRow
-	err := db.WithTx(db.HideValues(ctx), s.db, func(tx *gorm.DB) error {
+	err := db.WithTx(ctx, s.db, func(tx *gorm.DB) error {
 		if err := tx.Where("name = ?", name).Take(&out).Error; err != nil {
 			return err
 		}
@@ -146,7 +146,7 @@ func (s *Store) updateAccount(ctx context.Context, name string, change func(*acc
 
 // deleteAccount removes the account and its rules in one transaction.
 func (s *Store) deleteAccount(ctx context.Context, name string) error {
-	err := db.WithTx(db.HideValues(ctx), s.db, func(tx *gorm.DB) error {
+	err := db.WithTx(ctx, s.db, func(tx *gorm.DB) error {
 		var row accountRow
 		if err := tx.Where("name = ?", name).Take(&row).Error; err != nil {
 			return err
@@ -165,7 +165,7 @@ func (s *Store) deleteAccount(ctx context.Context, name string) error {
 func (s *Store) listRules(ctx context.Context, accountID int64) ([]ruleRow, error) {
 	var rows []ruleRow
 	err := db.Retry(ctx, func(ctx context.Context) error {
-		return s.db.WithContext(db.HideValues(ctx)).Where("account_id = ?", accountID).Order("id").Find(&rows).Error
+		return s.db.WithContext(ctx).Where("account_id = ?", accountID).Order("id").Find(&rows).Error
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list wechat rules: %w", mapErr(err, ErrRuleNotFound, ErrAccountExists))
@@ -176,7 +176,7 @@ func (s *Store) listRules(ctx context.Context, accountID int64) ([]ruleRow, erro
 func (s *Store) getRule(ctx context.Context, accountID, id int64) (ruleRow, error) {
 	var row ruleRow
 	err := db.Retry(ctx, func(ctx context.Context) error {
-		return s.db.WithContext(db.HideValues(ctx)).Where("account_id = ? AND id = ?", accountID, id).Take(&row).Error
+		return s.db.WithContext(ctx).Where("account_id = ? AND id = ?", accountID, id).Take(&row).Error
 	})
 	if err != nil {
 		return ruleRow{}, fmt.Errorf("get wechat rule %d: %w", id, mapErr(err, ErrRuleNotFound, ErrAccountExists))
@@ -186,7 +186,7 @@ func (s *Store) getRule(ctx context.Context, accountID, id int64) (ruleRow, erro
 
 func (s *Store) createRule(ctx context.Context, row *ruleRow) error {
 	err := db.Retry(ctx, func(ctx context.Context) error {
-		return s.db.WithContext(db.HideValues(ctx)).Create(row).Error
+		return s.db.WithContext(ctx).Create(row).Error
 	})
 	if err != nil {
 		return fmt.Errorf("create wechat rule: %w", mapErr(err, ErrRuleNotFound, ErrAccountExists))
@@ -196,7 +196,7 @@ func (s *Store) createRule(ctx context.Context, row *ruleRow) error {
 
 func (s *Store) updateRule(ctx context.Context, accountID, id int64, change func(*ruleRow) error) (ruleRow, error) {
 	var out ruleRow
-	err := db.WithTx(db.HideValues(ctx), s.db, func(tx *gorm.DB) error {
+	err := db.WithTx(ctx, s.db, func(tx *gorm.DB) error {
 		if err := tx.Where("account_id = ? AND id = ?", accountID, id).Take(&out).Error; err != nil {
 			return err
 		}
@@ -214,7 +214,7 @@ func (s *Store) updateRule(ctx context.Context, accountID, id int64, change func
 func (s *Store) deleteRule(ctx context.Context, accountID, id int64) error {
 	var rows int64
 	err := db.Retry(ctx, func(ctx context.Context) error {
-		res := s.db.WithContext(db.HideValues(ctx)).Where("account_id = ? AND id = ?", accountID, id).Delete(&ruleRow{})
+		res := s.db.WithContext(ctx).Where("account_id = ? AND id = ?", accountID, id).Delete(&ruleRow{})
 		rows = res.RowsAffected
 		return res.Error
 	})
