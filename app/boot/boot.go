@@ -101,6 +101,7 @@ func Start(ctx context.Context, o Options) (a *App, err error) {
 	alerts := &wecom.AlertSlot{}
 	a.Logger = a.Logs.Root(a.Config, loader.Selection().Path, o.Version, alerts)
 	ctx = a.Logger.WithContext(ctx)
+	followGC(a.Logger, a.Config, o.Environ)
 
 	// Business config comes from Nacos when nacos.host is set; start-up is
 	// bounded and falls back to our snapshot, then to the local file.

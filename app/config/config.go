@@ -47,6 +47,11 @@ func (c *Config) UnknownSections() []string { return slices.Clone(c.unknown) }
 type App struct {
 	Name     string `koanf:"name" json:"name" validate:"required,max=64"`
 	Timezone string `koanf:"timezone" json:"timezone" validate:"required,timezone"`
+	// GCPercent is the Go collector's target (what GOGC sets): the heap may
+	// grow by this percentage of the live heap before the next collection.
+	// 0 leaves the runtime's own (GOGC from the environment, else 100). A
+	// GOGC in the environment always wins.
+	GCPercent int `koanf:"gc_percent" json:"gc_percent" validate:"min=0,max=10000"`
 }
 
 // Server configures the HTTP server of cmd/server.
@@ -93,6 +98,7 @@ func Defaults() map[string]any {
 	return map[string]any{
 		"app.name":                   "gomicro",
 		"app.timezone":               "Asia/Shanghai",
+		"app.gc_percent":             200,
 		"server.host":                "0.0.0.0",
 		"server.port":                8000,
 		"server.max_body_bytes":      1 << 20,

@@ -101,7 +101,10 @@ func TestNacosRegisterAndDeregisterOnSIGTERM(t *testing.T) {
 		t.Fatalf("%d SQL debug lines at level info", n)
 	}
 	eventually(t, 10*time.Second, "nacos client settled", func() bool { return fake.InSync(key) && fake.Requests("ConfigQueryRequest") >= 3 })
-	fake.SetConfigSilently(key, "app:\n  name: svc-e2e\nserver:\n  admin_token: e2e-token\nlog:\n  level: debug\n")
+	if got := gogcPercent(t, addr); got != 200 {
+		t.Fatalf("go_gc_gogc_percent %d before the reload, want the default 200", got)
+	}
+	fake.SetConfigSilently(key, "app:\n  name: svc-e2e\n  gc_percent: 150\nserver:\n  admin_token: e2e-token\nlog:\n  level: debug\n")
 	req, _ = http.NewRequest(http.MethodPost, "http://"+addr+"/nacos/refresh", nil)
 	req.Header.Set("Authorization", "Bearer e2e-token")
 	resp, err = http.DefaultClient.Do(req)
@@ -114,6 +117,10 @@ func TestNacosRegisterAndDeregisterOnSIGTERM(t *testing.T) {
 		t.Fatalf("refresh %d %s", resp.StatusCode, body)
 	}
 	lines.wait(t, "log level changed", 5*time.Second)
+	lines.wait(t, "gc percent changed", 5*time.Second)
+	if got := gogcPercent(t, addr); got != 150 {
+		t.Fatalf("go_gc_gogc_percent %d after the reload, want 150", got)
+	}
 	list()
 	eventually(t, 5*time.Second, "SQL debug line after the level change", func() bool {
 		return lines.count(func(l map[string]any) bool { return l["level"] == "debug" && l["sql"] != nil }) > 0
