@@ -56,7 +56,7 @@ bench-workers: ## the WeChat dispatch benchmarks (RabbitMQ and Redis on loopback
 	TEST_AMQP_URL='$(or $(TEST_AMQP_URL),amqp://guest:guest@127.0.0.1:5672/)' $(GO) test -run '^$$' -bench 'DispatchRoundTrip|WorkersThroughput' -benchtime 3000x ./app/wechat/
 
 # Rounds and their length for `make load`; e.g. make load LOADFLAGS='-rounds 8 -duration 10s'.
-LOADFLAGS ?= -rounds 4 -duration 5s
+LOADFLAGS ?= -rounds 6 -duration 4s
 
 load: ## /demo/hello over loopback, shipped server vs bare Gin, per env file (wrk if installed)
 	$(GO) run ./cmd/loadcompare $(LOADFLAGS)

@@ -5,7 +5,7 @@
 // keep-alive client), and prints requests per second, CPU-seconds per 100k
 // requests of each process (from /proc/<pid>/stat) and their ratios.
 //
-//	go run ./cmd/loadcompare -rounds 4 -duration 5s
+//	go run ./cmd/loadcompare -rounds 6 -duration 4s
 package main
 
 import (
